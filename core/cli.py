@@ -1,0 +1,127 @@
+"""Headless commands sharing the app's code: `tasks`, `run`, `offline-pack`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserError
+from core.local_models import fits
+from core.models import ModelManager
+from core.registry import TabSpec, TaskSpec, all_tasks
+from core.ui import jsonable
+
+
+def task_table(tabs: list[TabSpec], manager: ModelManager) -> list[dict]:
+    """One row per task: id, aliases, tab, API name, default model, local models that fit."""
+    rows = []
+    local = manager.local_models()
+    for tab in tabs:
+        for task in tab.tasks:
+            rows.append({
+                "task": task.id,
+                "aliases": list(task.aliases),
+                "tab": tab.id,
+                "api_name": "/" + task.api_name,
+                "default_model": manager.choices(task)[1],
+                "local_models": [m.value for m in local if fits(task, m)],
+                "inputs": list(task.inputs),
+                "params": {k: v for k, v in task.params.items()},
+            })
+    return rows
+
+
+def print_tasks(rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max(len(r["task"]) for r in rows)
+    tab_width = max(len(r["tab"]) for r in rows)
+    for r in rows:
+        local = f"  local: {', '.join(r['local_models'])}" if r["local_models"] else ""
+        print(f"{r['task']:<{width}}  {r['tab']:<{tab_width}}  {r['default_model']}{local}")
+
+
+def coerce(name: str, raw: str, default: Any) -> Any:
+    """A --param VALUE as the type of the parameter's default (JSON for lists, dicts and None)."""
+    try:
+        if isinstance(default, bool):
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, str):
+            return raw
+        if isinstance(default, (list, tuple)):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = [part.strip() for part in raw.split(",") if part.strip()]
+            return value if isinstance(value, list) else [value]
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    except ValueError as exc:
+        raise UserError("bad_param", name=name, detail=str(exc)) from None
+
+
+def read_input(raw: str) -> str:
+    """INPUT as given; '-' reads standard input."""
+    return sys.stdin.read() if raw == "-" else raw
+
+
+def build_call(task: TaskSpec, raw_input: str | None, raw_params: list[str]) -> tuple[dict, dict]:
+    """(inputs, params) for task from the positional INPUT and KEY=VALUE pairs."""
+    inputs: dict[str, Any] = {}
+    params: dict[str, Any] = dict(task.params)
+    if raw_input is not None and task.inputs:
+        inputs[task.inputs[0]] = read_input(raw_input)
+    for pair in raw_params:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError("bad_param", name=pair, detail="expected KEY=VALUE")
+        if key in task.inputs:
+            inputs[key] = read_input(value)
+        elif key in task.params:
+            params[key] = coerce(key, value, task.params[key])
+        else:
+            known = ", ".join([*task.inputs, *task.params]) or "none"
+            raise UserError("bad_param", name=key, detail=f"{task.id} takes: {known}")
+    for name in task.file_inputs:
+        if inputs.get(name):
+            path = Path(inputs[name]).expanduser()
+            if not path.is_file():
+                raise UserError("bad_file", what=name, detail=f"no such file: {path}")
+            inputs[name] = str(path.resolve())
+    return inputs, params
+
+
+def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_input: str | None,
+                model: str | None, raw_params: list[str], show: str | None = None) -> int:
+    """Run one task headless; prints the raw JSON on stdout, or one error line on stderr (exit 2)."""
+    table = all_tasks(tabs)
+    try:
+        if task_id not in table:
+            raise UserError("unknown_task", task=task_id)
+        _, task = table[task_id]
+        inputs, params = build_call(task, raw_input, raw_params)
+        result = manager.run(task, model or manager.choices(task)[1], inputs, params)
+    except UserError as err:
+        print(f"error: {err.text()}", file=sys.stderr)
+        return 2
+    print(json.dumps(jsonable(result.output), indent=2, ensure_ascii=False))
+    if show == "code":
+        print(result.code, file=sys.stderr)
+    elif show == "details":
+        print(json.dumps(result.details, indent=2), file=sys.stderr)
+    return 0

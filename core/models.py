@@ -1,0 +1,385 @@
+"""The model manager: the only code that loads models.
+
+Lazy (nothing loads, and torch/transformers are not imported, until the first request), cached by
+(loader, model, revision, device, dtype), thread-safe (concurrent requests for one model load it once),
+LRU-evicted within a budget of models and GiB, timed (load and inference), and the one place where
+exceptions become user-facing messages.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserError, explain
+from core.local_models import LocalModel, fits, scan_hf_cache, scan_models_dirs
+from core.registry import Loader, TaskSpec
+from core.settings import Settings
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model as the user named it: a Hub id (with an optional @revision) or a local folder."""
+
+    source: str
+    revision: str | None = None
+    local: bool = False
+
+    @property
+    def display(self) -> str:
+        return f"{self.source}@{self.revision}" if self.revision else self.source
+
+    @staticmethod
+    def parse(text: str) -> ModelRef:
+        """'owner/name', 'owner/name@rev', or a folder path (made absolute: a relative path that
+        does not exist would otherwise be taken for a Hub id)."""
+        text = (text or "").strip()
+        if not text:
+            raise UserError("no_model")
+        path = Path(text).expanduser()
+        if path.is_dir():
+            return ModelRef(str(path.resolve()), None, True)
+        if text.startswith(("/", "./", "../", "~")) or text.count("/") > 1:
+            raise UserError("unknown_model", model=text)
+        name, sep, rev = text.partition("@")
+        return ModelRef(name, rev or None, False)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where and how models run: device ('cpu', 'cuda', 'mps'), dtype name, device_map."""
+
+    device: str
+    dtype: str
+    device_map: str | None = None
+
+
+@dataclass
+class Bundle:
+    """What an AutoClass loader returns: the model (or None) and its tokenizer/processor."""
+
+    model: Any
+    processor: Any
+    config: Any = None
+
+
+@dataclass
+class Entry:
+    key: tuple
+    obj: Any
+    info: dict
+    nbytes: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class RunResult:
+    """A run's plain data: output (the raw JSON), code snippet, details (classes, timings...)."""
+
+    output: Any
+    code: str
+    details: dict
+
+
+_HUB_PROBE: dict[str, tuple[float, bool]] = {}
+
+
+def hub_reachable(timeout: float = 3.0, ttl: float = 30.0) -> bool:
+    """Whether a TCP connection to the Hub endpoint (HF_ENDPOINT) opens; remembered for ttl seconds."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    now = time.monotonic()
+    known = _HUB_PROBE.get(constants.ENDPOINT)
+    if known and now - known[0] < ttl:
+        return known[1]
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            ok = True
+    except OSError:
+        ok = False
+    _HUB_PROBE[constants.ENDPOINT] = (now, ok)
+    return ok
+
+
+def resolve_place(settings: Settings) -> Place:
+    """Pick the device and dtype (imports torch: call only when a model is needed)."""
+    import torch
+
+    device = settings.device
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    dtype = settings.dtype
+    if dtype == "auto":
+        dtype = "float32" if device == "cpu" else "auto"
+    return Place(device, dtype, settings.device_map)
+
+
+def _torch_dtype(name: str):
+    import torch
+
+    return "auto" if name == "auto" else getattr(torch, name)
+
+
+def _model_info(obj: Any) -> tuple[dict, int]:
+    """Resolved classes, parameter count and bytes of a pipeline or Bundle."""
+    model = getattr(obj, "model", None)
+    info: dict[str, Any] = {}
+    nbytes = 0
+    if model is not None:
+        config = getattr(model, "config", None)
+        if config is not None:
+            info["config_class"] = type(config).__name__
+        info["model_class"] = type(model).__name__
+        try:
+            params = list(model.parameters())
+            info["parameters"] = sum(p.numel() for p in params)
+            nbytes = sum(p.numel() * p.element_size() for p in params)
+            nbytes += sum(b.numel() * b.element_size() for b in model.buffers())
+            info["dtype"] = str(params[0].dtype).replace("torch.", "") if params else None
+            info["device"] = str(params[0].device) if params else None
+        except Exception:  # not a torch module (e.g. a tokenizer-only bundle)
+            pass
+    for attr in ("tokenizer", "processor", "image_processor", "feature_extractor", "video_processor"):
+        part = getattr(obj, attr, None)
+        if part is not None and not isinstance(part, (str, bool)):
+            info[f"{attr}_class"] = type(part).__name__
+    if isinstance(obj, Bundle) and obj.processor is not None:
+        info["processor_class"] = type(obj.processor).__name__
+    if not isinstance(obj, Bundle):
+        info["pipeline_class"] = type(obj).__name__
+    return info, nbytes
+
+
+class ModelManager:
+    """Loads, caches and runs models for tasks. Thread-safe."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._cache: OrderedDict[tuple, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
+        self._place: Place | None = None
+        self._local: list[LocalModel] | None = None
+        self.loads = 0
+
+    # ---- where models come from ------------------------------------------------------------
+    def local_models(self, refresh: bool = False) -> list[LocalModel]:
+        """--models-dir folders first, then the Hugging Face cache; scanned once."""
+        if self._local is None or refresh:
+            self._local = scan_models_dirs(self.settings.models_dirs) + scan_hf_cache()
+        return self._local
+
+    def choices(self, task: TaskSpec) -> tuple[list[tuple[str, str]], str]:
+        """(label, value) pairs for a model picker and its default value.
+
+        Online: the default, the curated list, then local models that fit. Offline: only local
+        models; the default falls back to the first local model that fits.
+        """
+        local = [m for m in self.local_models() if fits(task, m)]
+        choices: list[tuple[str, str]] = []
+        if not self.settings.offline:
+            for hub_id in dict.fromkeys((task.default_model, *task.models)):
+                choices.append((hub_id, hub_id))
+        seen = {v for _, v in choices}
+        for m in local:
+            if m.value in seen:
+                choices = [(m.label if v == m.value else lab, v) for lab, v in choices]
+            else:
+                choices.append((m.label, m.value))
+                seen.add(m.value)
+        default = task.default_model
+        if self.settings.offline and default not in seen:
+            default = choices[0][1] if choices else default
+        return choices, default
+
+    @property
+    def place(self) -> Place:
+        if self._place is None:
+            self._place = resolve_place(self.settings)
+        return self._place
+
+    # ---- loading ---------------------------------------------------------------------------
+    def _source_path(self, ref: ModelRef) -> str:
+        """What from_pretrained gets: the folder, the Hub id, or the cached snapshot when offline or
+        when the Hub cannot be reached (instead of minutes of retries)."""
+        if ref.local:
+            return ref.source
+        offline = self.settings.offline
+        if not offline and hub_reachable():
+            return ref.source
+        from huggingface_hub import snapshot_download
+
+        try:
+            return snapshot_download(ref.source, revision=ref.revision, local_files_only=True)
+        except Exception as exc:
+            raise UserError("not_available" if offline else "hub_unreachable", model=ref.display) from exc
+
+    def _load(self, loader: Loader, ref: ModelRef, place: Place) -> Any:
+        import transformers
+
+        source = self._source_path(ref)
+        common: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
+        if ref.revision and source == ref.source:
+            common["revision"] = ref.revision
+        if loader.kind == "pipeline":
+            kwargs: dict[str, Any] = dict(common, dtype=_torch_dtype(place.dtype))
+            if place.device_map:
+                kwargs["device_map"] = place.device_map
+            else:
+                kwargs["device"] = place.device
+            return transformers.pipeline(loader.pipeline_task, model=source, **kwargs)
+        processor = None
+        if loader.processor_class:
+            processor = getattr(transformers, loader.processor_class).from_pretrained(source, **common)
+        model = None
+        config = None
+        if loader.model_class:
+            kwargs = dict(common, dtype=_torch_dtype(place.dtype), **dict(loader.model_kwargs))
+            if place.device_map:
+                kwargs["device_map"] = place.device_map
+            model = getattr(transformers, loader.model_class).from_pretrained(source, **kwargs)
+            if not place.device_map:
+                model = model.to(place.device)
+            model.eval()
+            config = model.config
+        return Bundle(model=model, processor=processor, config=config)
+
+    def _key_lock(self, key: tuple) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def get(self, loader: Loader, model: str, *, task: str = "") -> tuple[Entry, bool]:
+        """The loaded model for (loader, model), loading it once; returns (entry, was_cached)."""
+        ref = ModelRef.parse(model)
+        place = self.place
+        key = (loader, ref.source, ref.revision, place.device, place.dtype, place.device_map)
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+                return entry, True
+        with self._key_lock(key):
+            with self._lock:
+                entry = self._cache.get(key)
+                if entry is not None:
+                    self._cache.move_to_end(key)
+                    return entry, True
+            start = time.perf_counter()
+            try:
+                obj = self._load(loader, ref, place)
+            except Exception as exc:
+                raise explain(exc, model=ref.display, task=task) from exc
+            info, nbytes = _model_info(obj)
+            info["load_seconds"] = round(time.perf_counter() - start, 3)
+            entry = Entry(key, obj, info, nbytes)
+            with self._lock:
+                self._cache[key] = entry
+                self.loads += 1
+                self._evict(keep=key)
+            return entry, False
+
+    def _evict(self, keep: tuple) -> None:
+        budget_bytes = self.settings.cache_gib * 2**30 if self.settings.cache_gib else None
+
+        def over() -> bool:
+            if len(self._cache) > self.settings.cache_models:
+                return True
+            return budget_bytes is not None and sum(e.nbytes for e in self._cache.values()) > budget_bytes
+
+        evicted = False
+        while over():
+            oldest = next((k for k in self._cache if k != keep), None)
+            if oldest is None:
+                break
+            del self._cache[oldest]
+            evicted = True
+        if evicted:
+            gc.collect()
+            if self.place.device == "cuda":
+                import torch
+
+                torch.cuda.empty_cache()
+
+    def cached(self) -> list[dict]:
+        """What is loaded now, least recently used first."""
+        with self._lock:
+            return [{"model": e.key[1], "revision": e.key[2], "loader": e.key[0].pipeline_task or e.key[0].model_class,
+                     "bytes": e.nbytes} for e in self._cache.values()]
+
+    # ---- running ---------------------------------------------------------------------------
+    def _details(self, task: TaskSpec, ref: ModelRef, entry: Entry, cached: bool, seconds: float) -> dict:
+        place = self.place
+        return {
+            "task": task.id,
+            "model": ref.display,
+            **entry.info,
+            "device": entry.info.get("device") or place.device,
+            "dtype": entry.info.get("dtype") or place.dtype,
+            "load": "cached" if cached else f"{entry.info['load_seconds']:.2f} s",
+            "inference_seconds": round(seconds, 3),
+        }
+
+    def run(self, task: TaskSpec, model: str, inputs: dict, params: dict) -> RunResult:
+        """Load (or reuse) the model and run the task; every failure becomes a UserError."""
+        ref = ModelRef.parse(model)
+        entry, cached = self.get(task.loader, model, task=task.id)
+        start = time.perf_counter()
+        try:
+            with entry.lock:
+                output = task.run(entry.obj, inputs, params)
+        except Exception as exc:
+            raise explain(exc, model=ref.display, task=task.id) from exc
+        seconds = time.perf_counter() - start
+        return RunResult(output, self.code(task, ref, inputs, params), self._details(task, ref, entry, cached, seconds))
+
+    def stream(self, task: TaskSpec, model: str, inputs: dict, params: dict) -> Iterator[RunResult]:
+        """Like run, for tasks with a `stream` function: yields growing partial results."""
+        ref = ModelRef.parse(model)
+        entry, cached = self.get(task.loader, model, task=task.id)
+        code = self.code(task, ref, inputs, params)
+        start = time.perf_counter()
+        try:
+            with entry.lock:
+                for output in task.stream(entry.obj, inputs, params):
+                    yield RunResult(output, code, self._details(task, ref, entry, cached, time.perf_counter() - start))
+        except UserError:
+            raise
+        except Exception as exc:
+            raise explain(exc, model=ref.display, task=task.id) from exc
+
+    def code(self, task: TaskSpec, ref: ModelRef, inputs: dict, params: dict) -> str:
+        return task.code(ref, inputs, params, self.place)
+
+    def warmup(self) -> threading.Thread:
+        """Import torch and transformers in the background so the first request is quicker."""
+
+        def work():
+            try:
+                import torch  # noqa: F401
+                import transformers
+
+                transformers.pipeline  # noqa: B018  (resolves the lazy module)
+                self.place  # noqa: B018
+            except Exception:  # warm-up is an optimisation; the first request reports real errors
+                pass
+
+        thread = threading.Thread(target=work, name="warmup", daemon=True)
+        thread.start()
+        return thread
+

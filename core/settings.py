@@ -1,0 +1,153 @@
+"""Launch settings: read once from the command line and the environment, then passed down frozen."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_PREFIX = "PLAYGROUND_"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    auth: tuple[str, str] | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    device_map: str | None = None
+    models_dirs: tuple[Path, ...] = ()
+    offline: bool = False
+    cache_models: int = 3
+    cache_gib: float | None = None
+    trust_remote_code: bool = False
+    max_file_mb: int = 100
+    warmup: bool = True
+
+    @property
+    def max_file_size(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `serve` and `run`: where models come from and how they are placed."""
+    parser.add_argument(
+        "--device", choices=DEVICES, default=_env("DEVICE", "auto"),
+        help="where models run; auto = cuda, then mps, then cpu (env PLAYGROUND_DEVICE)",
+    )
+    parser.add_argument(
+        "--dtype", choices=DTYPES, default=_env("DTYPE", "auto"),
+        help="model dtype; auto = float32 on cpu, the checkpoint's dtype on cuda/mps (env PLAYGROUND_DTYPE)",
+    )
+    parser.add_argument(
+        "--device-map", choices=("auto",), default=_env("DEVICE_MAP"),
+        help="let accelerate spread big models over GPUs and CPU (device_map='auto'; env PLAYGROUND_DEVICE_MAP)",
+    )
+    parser.add_argument(
+        "--models-dir", action="append", default=None, metavar="DIR",
+        help="folder of local model folders, offered in every model picker they fit; repeatable "
+        "(env PLAYGROUND_MODELS_DIR, separated by ':')",
+    )
+    parser.add_argument(
+        "--offline", action="store_true", default=_env_bool("OFFLINE") or os.environ.get("HF_HUB_OFFLINE") == "1",
+        help="never touch the Hub: only local folders and cached models (env PLAYGROUND_OFFLINE=1)",
+    )
+    parser.add_argument(
+        "--cache-models", type=int, default=int(_env("CACHE_MODELS", "3")), metavar="N",
+        help="keep at most N models in memory, least recently used evicted first (env PLAYGROUND_CACHE_MODELS)",
+    )
+    parser.add_argument(
+        "--cache-gib", type=float, default=float(v) if (v := _env("CACHE_GIB")) else None, metavar="GIB",
+        help="and at most this many GiB of weights (env PLAYGROUND_CACHE_GIB)",
+    )
+    parser.add_argument(
+        "--trust-remote-code", action="store_true", default=_env_bool("TRUST_REMOTE_CODE"),
+        help="allow models that run their own Python code from the Hub (off by default; only for models you trust)",
+    )
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the web server."""
+    parser.add_argument(
+        "--host", default=_env("HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
+        help="address to listen on; 0.0.0.0 for every interface (env PLAYGROUND_HOST or GRADIO_SERVER_NAME)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(_env("PORT") or os.environ.get("GRADIO_SERVER_PORT") or 7860),
+        help="port (env PLAYGROUND_PORT or GRADIO_SERVER_PORT; default 7860)",
+    )
+    parser.add_argument(
+        "--share", action="store_true", default=_env_bool("SHARE"),
+        help="also make a temporary public link through Gradio's share server (env PLAYGROUND_SHARE=1)",
+    )
+    parser.add_argument(
+        "--auth", default=_env("AUTH"), metavar="USER:PASS",
+        help="require this user name and password (env PLAYGROUND_AUTH)",
+    )
+    parser.add_argument(
+        "--max-file-mb", type=int, default=int(_env("MAX_FILE_MB", "100")), metavar="MB",
+        help="largest upload accepted (env PLAYGROUND_MAX_FILE_MB; default 100)",
+    )
+    parser.add_argument(
+        "--no-warmup", dest="warmup", action="store_false", default=not _env_bool("NO_WARMUP"),
+        help="do not import torch/transformers in the background after the page is served",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Build the frozen Settings from parsed arguments (server options may be absent)."""
+    dirs = args.models_dir
+    if dirs is None:
+        env_dirs = _env("MODELS_DIR")
+        dirs = [d for d in env_dirs.split(os.pathsep) if d] if env_dirs else []
+    auth = None
+    raw_auth = getattr(args, "auth", None)
+    if raw_auth:
+        user, sep, password = raw_auth.partition(":")
+        if not sep or not user:
+            raise SystemExit("--auth needs USER:PASS")
+        auth = (user, password)
+    return Settings(
+        host=getattr(args, "host", "127.0.0.1"),
+        port=getattr(args, "port", 7860),
+        share=getattr(args, "share", False),
+        auth=auth,
+        device=args.device,
+        dtype=args.dtype,
+        device_map=args.device_map,
+        models_dirs=tuple(Path(d).expanduser().resolve() for d in dirs),
+        offline=args.offline,
+        cache_models=max(1, args.cache_models),
+        cache_gib=args.cache_gib,
+        trust_remote_code=args.trust_remote_code,
+        max_file_mb=getattr(args, "max_file_mb", 100),
+        warmup=getattr(args, "warmup", True),
+    )
+
+
+def quiet_environment(settings: Settings | None = None) -> None:
+    """Turn off telemetry and update checks (and the Hub, when offline) before gradio/transformers load."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    if settings is not None and settings.offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"

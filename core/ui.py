@@ -1,0 +1,153 @@
+"""Widgets and wiring shared by every tab: model picker, result panels, and the run handler."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from core.errors import UserError
+from core.i18n import Translator, language_of
+from core.models import ModelManager, RunResult
+from core.registry import TaskSpec
+from core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a tab's build(ctx) gets: settings, the model manager, and the label translator."""
+
+    settings: Settings
+    models: ModelManager
+    tr: Translator
+
+
+@dataclass(frozen=True)
+class Panels:
+    """The panels under every result: raw JSON, code, details."""
+
+    raw: gr.JSON
+    code: gr.Code
+    details: gr.JSON
+
+    def values(self, result: RunResult) -> dict:
+        return {self.raw: jsonable(result.output), self.code: result.code, self.details: result.details}
+
+
+def jsonable(value: Any) -> Any:
+    """value with numpy/torch scalars and arrays turned into plain Python (for gr.JSON)."""
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(obj: Any):
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "item"):
+        return obj.item()
+    return str(obj)
+
+
+def model_picker(ctx: Context, task: TaskSpec, label: str = "Model") -> gr.Dropdown:
+    """A dropdown of the curated and local models for task that also accepts any Hub id or folder."""
+    choices, default = ctx.models.choices(task)
+    return gr.Dropdown(
+        choices=choices,
+        value=default,
+        label=ctx.tr(label),
+        info=ctx.tr("Pick one, or type a Hub id (owner/name, optionally @revision) or a local folder"),
+        allow_custom_value=True,
+        filterable=True,
+        elem_id=f"{task.api_name}_model",
+    )
+
+
+def result_panels(ctx: Context, task: TaskSpec) -> Panels:
+    """Code panel (open), raw JSON and details (collapsed)."""
+    code = gr.Code(language="python", label=ctx.tr("Code (transformers 5)"), interactive=False,
+                   elem_id=f"{task.api_name}_code")
+    with gr.Accordion(ctx.tr("Raw output (JSON)"), open=False):
+        raw = gr.JSON(label=ctx.tr("Raw output"), elem_id=f"{task.api_name}_raw")
+    with gr.Accordion(ctx.tr("Details"), open=False):
+        details = gr.JSON(label=ctx.tr("Details"), elem_id=f"{task.api_name}_details")
+    return Panels(raw, code, details)
+
+
+def _split(task: TaskSpec, values: dict) -> tuple[dict, dict]:
+    inputs = {k: v for k, v in values.items() if k in task.inputs}
+    params = {k: v for k, v in values.items() if k not in task.inputs}
+    return inputs, params
+
+
+def wire(
+    ctx: Context,
+    task: TaskSpec,
+    trigger: Any,
+    fields: dict[str, gr.components.Component],
+    model: gr.Dropdown,
+    render: Callable[[Any, dict, dict], dict],
+    panels: Panels,
+    outputs: list,
+    *,
+    triggers: list | None = None,
+) -> None:
+    """Connect trigger (e.g. a Run button) to the task with api_name = task id with '_'.
+
+    fields: argument name -> input component (names are the task's input and parameter names, and
+    the API's parameter names). render(output, inputs, params) -> {component: value} for the drawn
+    result. A UserError becomes a one-line gr.Error in the browser's language.
+    """
+    names = list(fields)
+    components = [fields[n] for n in names] + [model]
+
+    def values_of(args) -> tuple[str, dict, dict]:
+        values = dict(zip(names, args[:-1]))
+        inputs, params = _split(task, values)
+        return args[-1], inputs, params
+
+    def outputs_for(result: RunResult, inputs: dict, params: dict) -> dict:
+        return {**render(result.output, inputs, params), **panels.values(result)}
+
+    if task.stream is None:
+        def handler(*args, request: gr.Request = None):
+            model_id, inputs, params = values_of(args)
+            try:
+                result = ctx.models.run(task, model_id, inputs, params)
+                return outputs_for(result, inputs, params)
+            except UserError as err:
+                raise gr.Error(err.text(language_of(request)), print_exception=False) from None
+    else:
+        def handler(*args, request: gr.Request = None):
+            model_id, inputs, params = values_of(args)
+            try:
+                for result in ctx.models.stream(task, model_id, inputs, params):
+                    yield outputs_for(result, inputs, params)
+            except UserError as err:
+                raise gr.Error(err.text(language_of(request)), print_exception=False) from None
+
+    # gradio names API parameters after the handler's signature.
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in [*names, "model"]]
+    params.append(inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=gr.Request))
+    handler.__signature__ = inspect.Signature(params)
+    handler.__name__ = task.api_name
+
+    all_outputs = list(outputs) + [panels.raw, panels.code, panels.details]
+    events = [trigger] + list(triggers or [])
+    gr.on(
+        triggers=events,
+        fn=handler,
+        inputs=components,
+        outputs=all_outputs,
+        api_name=task.api_name,
+        concurrency_limit=2,
+    )
+
+
+def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Examples") -> gr.Examples:
+    """gr.Examples whose column headers are the inputs' labels as text (gradio shows I18n keys raw there)."""
+    ex = gr.Examples(examples=rows, inputs=inputs, label=ctx.tr(label))
+    ex.dataset.headers = [ctx.tr.text(c.label) for c in inputs]
+    return ex

@@ -1,0 +1,33 @@
+"""Text tab: every text task of the study notes, each a sub-tab with examples, parameters, the drawn
+result, raw JSON, details and the transformers 5 code.
+
+Task groups live in the submodules; each exports TASKS = ((TaskSpec, build_fn), ...) and KOREAN.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from core.registry import TabSpec
+from core.ui import Context
+from demos.text import classification, extraction, generation, seq2seq
+
+GROUPS = (classification, extraction, seq2seq, generation)
+
+
+def build(ctx: Context) -> None:
+    with gr.Tabs():
+        for group in GROUPS:
+            for task, build_task in group.TASKS:
+                with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
+                    build_task(ctx)
+
+
+SPEC = TabSpec(
+    id="text",
+    title="Text",
+    order=30,
+    tasks=tuple(task for group in GROUPS for task, _ in group.TASKS),
+    build=build,
+    korean={"Text": "텍스트", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}},
+)

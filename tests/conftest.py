@@ -1,0 +1,137 @@
+"""Shared fixtures: tiny random models, the offline pack, one live app server, a gradio client, and
+Playwright on Debian's chromium.
+
+Nothing here touches the network: the Hub is unreachable on CI, so the app runs with --offline over
+--models-dir folders that hold the tiny models and the offline pack.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    """Folder holding every tiny random-weight model (built once per session, in seconds)."""
+    from tests.tiny import build_all
+
+    root = tmp_path_factory.mktemp("tiny")
+    build_all(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_root) -> dict[str, Path]:
+    """name -> folder of each tiny model."""
+    from tests.tiny import TINY
+
+    return {name: tiny_root / name for name in TINY}
+
+
+@pytest.fixture(scope="session")
+def pack_dir(tmp_path_factory) -> Path:
+    """The offline model pack, built once (PLAYGROUND_PACK_DIR keeps it between runs)."""
+    from core.offline_pack import build_pack
+
+    env = os.environ.get("PLAYGROUND_PACK_DIR")
+    dest = Path(env) if env else tmp_path_factory.mktemp("pack")
+    build_pack(dest, install_missing=False, log=lambda line: None)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def settings(tiny_root, pack_dir):
+    """Offline settings over the tiny models and the offline pack."""
+    from core.settings import Settings
+
+    return Settings(offline=True, device="cpu", models_dirs=(tiny_root, pack_dir), cache_models=8,
+                    port=free_port(), warmup=False)
+
+
+@pytest.fixture(scope="session")
+def manager(settings):
+    from core.models import ModelManager
+
+    return ModelManager(settings)
+
+
+@pytest.fixture(scope="session")
+def app(settings, manager):
+    """The whole app served on a free localhost port for the session."""
+    from app import build_app
+
+    built = build_app(settings, manager)
+    built.launch(server_name="127.0.0.1", server_port=settings.port, quiet=True)
+    yield built
+    built.demo.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(app) -> str:
+    """URL of the live app (also pytest-playwright's base_url for page.goto('/'))."""
+    return f"http://127.0.0.1:{app.ctx.settings.port}/"
+
+
+@pytest.fixture(scope="session")
+def client(base_url):
+    """A gradio_client connected to the live app."""
+    from gradio_client import Client
+
+    return Client(base_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright drives Debian's chromium (it cannot download its own browser here).
+
+    A missing chromium is a failure, not a skip: CI must install it.
+    """
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(f"chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 1000}, "locale": "en-US"}
+
+
+SCREENSHOTS = Path(os.environ.get("PLAYGROUND_SCREENSHOTS", ROOT / "screenshots"))
+
+
+@pytest.fixture
+def shoot():
+    """shoot(page, name): save a full-page screenshot to screenshots/NAME.png (for people to look at)."""
+
+    def take(page, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
