@@ -40,26 +40,41 @@ def explain(exc: BaseException, *, model: str = "", task: str = "") -> UserError
         return exc
     names = _names(exc)
     text = " ".join(str(e) for e in _chain(exc))
-    if "GatedRepoError" in names or "gated repo" in text.lower():
-        return UserError("gated", model=model)
-    if "RevisionNotFoundError" in names or "is not a valid git identifier" in text:
-        return UserError("bad_revision", model=model)
-    if "RepositoryNotFoundError" in names or "is not a valid model identifier" in text or "HFValidationError" in names:
-        return UserError("unknown_model", model=model)
-    if "OutOfMemoryError" in names or "MemoryError" in names or _OOM.search(text):
-        return UserError("oom", model=model)
-    if "ffmpeg was not found" in text or "ffmpeg is not installed" in text.lower():
-        return UserError("no_ffmpeg")
-    if "TesseractNotFoundError" in names or "tesseract is not installed" in text.lower():
-        return UserError("no_tesseract")
-    if "trust_remote_code" in text:
-        return UserError("remote_code", model=model)
-    if "LocalEntryNotFoundError" in names or "offline mode" in text.lower() or "couldn't connect to" in text.lower() \
-            or "ConnectError" in names or "ConnectionError" in names or "cannot find the requested files" in text.lower():
-        return UserError("not_available", model=model)
-    if "Unrecognized configuration class" in text or "Unrecognized model" in text or "does not recognize this architecture" in text:
-        return UserError("wrong_task", model=model, task=task)
-    if "does not appear to have a file named" in text or "does not appear to have files named" in text:
-        return UserError("incomplete_model", model=model)
+    lowered = text.lower()
+    # Exception types first: messages quote each other (a RepoNotFound message mentions gated repos).
+    by_type = (
+        ("GatedRepoError", "gated"),
+        ("RevisionNotFoundError", "bad_revision"),
+        ("RepositoryNotFoundError", "unknown_model"),
+        ("HFValidationError", "unknown_model"),
+        ("OutOfMemoryError", "oom"),
+        ("MemoryError", "oom"),
+        ("TesseractNotFoundError", "no_tesseract"),
+    )
+    for name, key in by_type:
+        if name in names:
+            return UserError(key, model=model, task=task)
+    by_text = (
+        ("you are trying to access a gated repo", "gated"),
+        ("is not a valid git identifier", "bad_revision"),
+        ("is not a valid model identifier", "unknown_model"),
+        ("ffmpeg was not found", "no_ffmpeg"),
+        ("ffmpeg is not installed", "no_ffmpeg"),
+        ("tesseract is not installed", "no_tesseract"),
+        ("trust_remote_code", "remote_code"),
+        ("unrecognized configuration class", "wrong_task"),
+        ("unrecognized model", "wrong_task"),
+        ("does not recognize this architecture", "wrong_task"),
+        ("does not appear to have a file named", "incomplete_model"),
+        ("does not appear to have files named", "incomplete_model"),
+    )
+    if _OOM.search(text):
+        return UserError("oom", model=model, task=task)
+    for needle, key in by_text:
+        if needle in lowered:
+            return UserError(key, model=model, task=task)
+    if "LocalEntryNotFoundError" in names or "offline mode" in lowered or "couldn't connect to" in lowered \
+            or "ConnectError" in names or "ConnectionError" in names:
+        return UserError("not_available", model=model, task=task)
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return UserError("failed", error=f"{type(exc).__name__}: {first[:300]}")

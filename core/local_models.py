@@ -87,6 +87,9 @@ def scan_hf_cache() -> list[LocalModel]:
 
 def fits(task, model: LocalModel) -> bool:
     """Whether a local model can serve `task` (a TaskSpec)."""
+    if task.loader.kind == "auto" and task.loader.model_class is None:
+        # processor-only tasks (tokenizer inspector) fit any folder with a tokenizer
+        return model.has_tokenizer
     if model.tasks:
         return task.id in model.tasks or any(a in model.tasks for a in task.aliases)
     if task.architectures and any(a.endswith(s) for a in model.architectures for s in task.architectures):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError, explain
-from core.local_models import LocalModel, fits, scan_hf_cache, scan_models_dirs
+from core.local_models import LocalModel, describe, fits, scan_hf_cache, scan_models_dirs
 from core.registry import Loader, TaskSpec
 from core.settings import Settings
 
@@ -260,11 +260,27 @@ class ModelManager:
             config = model.config
         return Bundle(model=model, processor=processor, config=config)
 
+    def _misfit(self, task: TaskSpec, ref: ModelRef) -> bool:
+        """Whether the model's config (local, or already in the HF cache) names architectures and none
+        fits the task. Used to explain a failed load, never to refuse one."""
+        if not task.architectures:
+            return False
+        folder = Path(ref.source)
+        if not ref.local:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(ref.source, "config.json", revision=ref.revision)
+            if not isinstance(cached, str):
+                return False
+            folder = Path(cached).parent
+        found = describe(folder)
+        return bool(found and found.architectures) and not fits(task, found)
+
     def _key_lock(self, key: tuple) -> threading.Lock:
         with self._lock:
             return self._key_locks.setdefault(key, threading.Lock())
 
-    def get(self, loader: Loader, model: str, *, task: str = "") -> tuple[Entry, bool]:
+    def get(self, loader: Loader, model: str, *, task: TaskSpec | None = None) -> tuple[Entry, bool]:
         """The loaded model for (loader, model), loading it once; returns (entry, was_cached)."""
         ref = ModelRef.parse(model)
         place = self.place
@@ -284,7 +300,10 @@ class ModelManager:
             try:
                 obj = self._load(loader, ref, place)
             except Exception as exc:
-                raise explain(exc, model=ref.display, task=task) from exc
+                error = explain(exc, model=ref.display, task=task.id if task else "")
+                if error.key in ("failed", "incomplete_model") and task and self._misfit(task, ref):
+                    error = explain(ValueError("unrecognized model"), model=ref.display, task=task.id)
+                raise error from exc
             info, nbytes = _model_info(obj)
             info["load_seconds"] = round(time.perf_counter() - start, 3)
             entry = Entry(key, obj, info, nbytes)
@@ -338,7 +357,7 @@ class ModelManager:
     def run(self, task: TaskSpec, model: str, inputs: dict, params: dict) -> RunResult:
         """Load (or reuse) the model and run the task; every failure becomes a UserError."""
         ref = ModelRef.parse(model)
-        entry, cached = self.get(task.loader, model, task=task.id)
+        entry, cached = self.get(task.loader, model, task=task)
         start = time.perf_counter()
         try:
             with entry.lock:
@@ -351,7 +370,7 @@ class ModelManager:
     def stream(self, task: TaskSpec, model: str, inputs: dict, params: dict) -> Iterator[RunResult]:
         """Like run, for tasks with a `stream` function: yields growing partial results."""
         ref = ModelRef.parse(model)
-        entry, cached = self.get(task.loader, model, task=task.id)
+        entry, cached = self.get(task.loader, model, task=task)
         code = self.code(task, ref, inputs, params)
         start = time.perf_counter()
         try:

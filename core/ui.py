@@ -103,35 +103,39 @@ def wire(
     names = list(fields)
     components = [fields[n] for n in names] + [model]
 
-    def values_of(args) -> tuple[str, dict, dict]:
-        values = dict(zip(names, args[:-1]))
-        inputs, params = _split(task, values)
-        return args[-1], inputs, params
+    def values_of(args) -> tuple[str, dict, dict, str]:
+        """(model id, inputs, params, language) from gradio's positional args (request last)."""
+        *values, model_id, request = args
+        inputs, params = _split(task, dict(zip(names, values)))
+        return model_id, inputs, params, language_of(request)
 
     def outputs_for(result: RunResult, inputs: dict, params: dict) -> dict:
         return {**render(result.output, inputs, params), **panels.values(result)}
 
     if task.stream is None:
-        def handler(*args, request: gr.Request = None):
-            model_id, inputs, params = values_of(args)
+        def handler(*args):
+            model_id, inputs, params, lang = values_of(args)
             try:
                 result = ctx.models.run(task, model_id, inputs, params)
                 return outputs_for(result, inputs, params)
             except UserError as err:
-                raise gr.Error(err.text(language_of(request)), print_exception=False) from None
+                raise gr.Error(err.text(lang), print_exception=False) from None
     else:
-        def handler(*args, request: gr.Request = None):
-            model_id, inputs, params = values_of(args)
+        def handler(*args):
+            model_id, inputs, params, lang = values_of(args)
             try:
                 for result in ctx.models.stream(task, model_id, inputs, params):
                     yield outputs_for(result, inputs, params)
             except UserError as err:
-                raise gr.Error(err.text(language_of(request)), print_exception=False) from None
+                raise gr.Error(err.text(lang), print_exception=False) from None
 
-    # gradio names API parameters after the handler's signature.
-    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in [*names, "model"]]
-    params.append(inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=gr.Request))
-    handler.__signature__ = inspect.Signature(params)
+    # gradio names API parameters after the handler's signature and injects the request (for the
+    # browser's language) into the positional parameter annotated gr.Request.
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    handler.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, kind) for n in [*names, "model"]]
+        + [inspect.Parameter("request", kind, annotation=gr.Request)])
+    handler.__annotations__ = {"request": gr.Request}
     handler.__name__ = task.api_name
 
     all_outputs = list(outputs) + [panels.raw, panels.code, panels.details]

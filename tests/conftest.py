@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -48,12 +52,11 @@ def tiny(tiny_root) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def pack_dir(tmp_path_factory) -> Path:
-    """The offline model pack, built once (PLAYGROUND_PACK_DIR keeps it between runs)."""
+def pack_dir() -> Path:
+    """The offline model pack in ./pack (or PLAYGROUND_PACK_DIR), built once and kept between runs."""
     from core.offline_pack import build_pack
 
-    env = os.environ.get("PLAYGROUND_PACK_DIR")
-    dest = Path(env) if env else tmp_path_factory.mktemp("pack")
+    dest = Path(os.environ.get("PLAYGROUND_PACK_DIR") or ROOT / "pack")
     build_pack(dest, install_missing=False, log=lambda line: None)
     return dest
 
@@ -135,3 +138,43 @@ def shoot():
         return path
 
     return take
+
+
+def wait_for_page(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Block until url answers 200; fail with the app's output if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} was not served in time")
+
+
+@pytest.fixture(scope="module")
+def spawn_app(tiny_root):
+    """spawn_app(*flags, env={...}) -> (process, url): `python app.py` in a subprocess, as users start it."""
+    procs = []
+
+    def spawn(*flags, env=None):
+        port = free_port()
+        full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--models-dir", str(tiny_root), *flags],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}/"
+        wait_for_page(url, proc)
+        return proc, url
+
+    yield spawn
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,135 @@
+"""Benchmark: prints figures, asserts nothing.
+
+1. Startup: seconds from `python app.py` to the page being served (HTTP 200), next to a bare
+   `gr.Blocks` hello-world app started the same way, median of --repeat runs.
+2. Per request: a real packaged model (the offline pack's EfficientNet-Lite0 on gradio's cheetah photo)
+   called through the app's API with gradio_client, next to the same transformers pipeline called directly.
+
+    python benchmarks/bench.py [--pack pack] [--repeat 3] [--requests 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HELLO = """
+import gradio as gr
+with gr.Blocks() as demo:
+    gr.Textbox(label="Hello")
+demo.launch(server_name="127.0.0.1", server_port={port}, ssr_mode=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def time_to_page(cmd: list[str], port: int, env: dict) -> float:
+    """Seconds from spawning cmd until http://127.0.0.1:port/ answers 200."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"{cmd} exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def startup(repeat: int, env: dict) -> None:
+    app_times, hello_times = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        hello = Path(tmp) / "hello.py"
+        for _ in range(repeat):
+            port = free_port()
+            app_times.append(time_to_page([sys.executable, "app.py", "--port", str(port), "--no-warmup"], port, env))
+            port = free_port()
+            hello.write_text(HELLO.format(port=port))
+            hello_times.append(time_to_page([sys.executable, str(hello)], port, env))
+    print(f"startup to HTTP 200 (median of {repeat}): app.py {statistics.median(app_times):.2f} s, "
+          f"bare gr.Blocks hello world {statistics.median(hello_times):.2f} s")
+
+
+def requests(pack: Path, n: int, env: dict) -> None:
+    from importlib.util import find_spec
+
+    from gradio_client import Client, handle_file
+
+    model = pack / "efficientnet_lite0"
+    if not model.is_dir():
+        raise SystemExit(f"{model} missing: run `python app.py offline-pack {pack}` first")
+    image = Path(find_spec("gradio").origin).parent / "media_assets" / "images" / "cheetah.jpg"
+
+    from transformers import pipeline
+
+    pipe = pipeline("image-classification", model=str(model), device="cpu")
+    pipe(str(image))
+    direct = []
+    for _ in range(n):
+        start = time.perf_counter()
+        pipe(str(image))
+        direct.append(time.perf_counter() - start)
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--models-dir", str(pack), "--offline"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        start = time.perf_counter()
+        client.predict(image=handle_file(str(image)), model=str(model), api_name="/image_classification")
+        first = time.perf_counter() - start
+        api = []
+        for _ in range(n):
+            start = time.perf_counter()
+            client.predict(image=handle_file(str(image)), model=str(model), api_name="/image_classification")
+            api.append(time.perf_counter() - start)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    print(f"image-classification, EfficientNet-Lite0, cheetah.jpg (median of {n}): "
+          f"pipeline called directly {statistics.median(direct) * 1000:.0f} ms, "
+          f"through the app's API {statistics.median(api) * 1000:.0f} ms "
+          f"(first API request, including the model load: {first:.2f} s)")
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args.add_argument("--pack", default=str(ROOT / "pack"))
+    args.add_argument("--repeat", type=int, default=3)
+    args.add_argument("--requests", type=int, default=20)
+    opts = args.parse_args()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="1")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    startup(opts.repeat, env)
+    requests(Path(opts.pack).resolve(), opts.requests, env)
+
+
+if __name__ == "__main__":
+    main()

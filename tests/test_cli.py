@@ -1,0 +1,65 @@
+"""The CLI shares the app's code: `tasks` lists every task, `run` prints the raw JSON, errors exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+SENTENCE = "Hugging Face is the best thing since sliced bread!"
+
+
+def cli(*args, stdin=None):
+    env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
+    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, env=env, timeout=300)
+
+
+def test_tasks_lists_every_task_with_its_local_models(tiny_root, tiny):
+    out = cli("tasks", "--json", "--models-dir", str(tiny_root), "--offline")
+    assert out.returncode == 0, out.stderr
+    rows = {r["task"]: r for r in json.loads(out.stdout)}
+    row = rows["text-classification"]
+    assert row["tab"] == "text" and row["api_name"] == "/text_classification"
+    assert "sentiment-analysis" in row["aliases"]
+    assert str(tiny["bert-seqcls"]) in row["local_models"]
+    assert row["default_model"] in row["local_models"], "offline, the default falls back to a local model"
+    human = cli("tasks", "--models-dir", str(tiny_root))
+    assert human.returncode == 0 and "text-classification" in human.stdout
+
+
+def test_run_prints_the_same_json_as_the_ui(tiny, client):
+    model = str(tiny["bert-seqcls"])
+    out = cli("run", "sentiment-analysis", SENTENCE, "--model", model, "--offline", "--param", "top_k=2")
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    ui = client.predict(SENTENCE, "", 2, "default", 1, model, api_name="/text_classification")
+    raw = ui[2]
+    assert [d["label"] for d in printed] == [d["label"] for d in raw]
+    assert [round(d["score"], 5) for d in printed] == [round(d["score"], 5) for d in raw]
+
+
+def test_run_reads_stdin_and_params_as_inputs(tiny):
+    out = cli("run", "text-classification", "-", "--model", str(tiny["bert-reranker"]), "--offline",
+              "--param", "text_pair=A man is eating food.", stdin="A man is eating pasta.\n")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert isinstance(result, list) and isinstance(result[0]["score"], float)
+
+
+def test_errors_exit_2_with_one_line(tiny):
+    cases = [
+        (["run", "text-classification", "", "--model", str(tiny["bert-seqcls"]), "--offline"], "Please give some input"),
+        (["run", "no-such-task", "x"], "Unknown task no-such-task"),
+        (["run", "text-classification", "x", "--model", "someone/not-here", "--offline"], "not available offline"),
+        (["run", "text-classification", "x", "--param", "top_k=lots", "--offline"], "Invalid value for top_k"),
+    ]
+    for args, expected in cases:
+        out = cli(*args)
+        assert out.returncode == 2, (args, out.stderr)
+        lines = [line for line in out.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and expected in lines[0], (args, out.stderr)
+        assert "Traceback" not in out.stderr and out.stdout == ""

@@ -1,0 +1,177 @@
+"""The foundation without a server: settings, model references, CLI coercion, local model discovery,
+and the model manager (lazy, cached once under concurrency, LRU within budget, timed) on tiny models."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from core.cli import build_call, coerce
+from core.errors import UserError, explain
+from core.local_models import describe, fits, scan_models_dirs
+from core.models import ModelManager, ModelRef
+from core.registry import all_tasks, discover
+from core.settings import Settings, settings_from_args
+
+
+def parse_settings(argv, monkeypatch=None, env=None):
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    from app import parser
+
+    return settings_from_args(parser().parse_args(argv))
+
+
+def text_classification():
+    return all_tasks(discover())["text-classification"][1]
+
+
+# ---- settings --------------------------------------------------------------------------------------
+def test_defaults_serve_on_7860_locally():
+    s = parse_settings([])
+    assert (s.host, s.port, s.share, s.auth, s.offline, s.trust_remote_code) == ("127.0.0.1", 7860, False, None, False, False)
+
+
+def test_flags_and_environment(monkeypatch, tmp_path):
+    s = parse_settings(["--port", "8000", "--auth", "ann:secret:x", "--device", "cpu", "--dtype", "bfloat16",
+                        "--models-dir", str(tmp_path), "--offline", "--cache-models", "2", "--cache-gib", "1.5"])
+    assert s.port == 8000 and s.auth == ("ann", "secret:x") and s.device == "cpu" and s.dtype == "bfloat16"
+    assert s.models_dirs == (tmp_path.resolve(),) and s.offline and s.cache_models == 2 and s.cache_gib == 1.5
+    env = parse_settings([], monkeypatch, {"PLAYGROUND_PORT": "9000", "PLAYGROUND_SHARE": "1",
+                                           "PLAYGROUND_MODELS_DIR": f"{tmp_path}:{tmp_path}/b",
+                                           "PLAYGROUND_TRUST_REMOTE_CODE": "true", "GRADIO_SERVER_NAME": "0.0.0.0"})
+    assert env.port == 9000 and env.share and env.trust_remote_code and env.host == "0.0.0.0"
+    assert env.models_dirs == (tmp_path.resolve(), (tmp_path / "b").resolve())
+
+
+def test_auth_needs_user_and_password():
+    with pytest.raises(SystemExit):
+        parse_settings(["--auth", "nopassword"])
+
+
+# ---- model references --------------------------------------------------------------------------
+def test_model_refs(tmp_path, monkeypatch):
+    assert ModelRef.parse("openai/whisper-small") == ModelRef("openai/whisper-small", None, False)
+    assert ModelRef.parse(" gpt2@v1.0 ") == ModelRef("gpt2", "v1.0", False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    # a relative folder becomes absolute (transformers would take "mine" for a Hub id)
+    assert ModelRef.parse("mine") == ModelRef(str(tmp_path / "mine"), None, True)
+    with pytest.raises(UserError) as err:
+        ModelRef.parse("./missing/folder")
+    assert err.value.key == "unknown_model"
+    with pytest.raises(UserError) as err:
+        ModelRef.parse("  ")
+    assert err.value.key == "no_model"
+
+
+# ---- CLI parameters ------------------------------------------------------------------------------
+def test_coerce_follows_the_default_type():
+    assert coerce("top_k", "3", 5) == 3
+    assert coerce("temperature", "0.5", 1.0) == 0.5
+    assert coerce("multi_label", "true", False) is True
+    assert coerce("candidate_labels", "a, b", []) == ["a", "b"]
+    assert coerce("candidate_labels", '["x y", "z"]', []) == ["x y", "z"]
+    assert coerce("hypothesis_template", "This is {}.", "x") == "This is {}."
+    with pytest.raises(UserError) as err:
+        coerce("top_k", "many", 5)
+    assert err.value.key == "bad_param"
+
+
+def test_build_call_routes_inputs_and_params():
+    task = text_classification()
+    inputs, params = build_call(task, "first", ["text_pair=second", "top_k=2"])
+    assert inputs == {"text": "first", "text_pair": "second"}
+    assert params["top_k"] == 2 and params["function_to_apply"] == "default"
+    with pytest.raises(UserError) as err:
+        build_call(task, "x", ["nonsense=1"])
+    assert "text_pair" in str(err.value)
+
+
+# ---- error mapping -------------------------------------------------------------------------------
+def test_explain_keeps_messages_to_one_clear_line():
+    oom = RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                       "you tried to allocate 8796093022208 bytes.")
+    assert explain(oom, model="m").key == "oom"
+    assert explain(ValueError("ffmpeg was not found but is required to load audio files from filename")).key == "no_ffmpeg"
+    other = explain(KeyError("boom"))
+    assert other.key == "failed" and "\n" not in other.text()
+    assert "HF_TOKEN" in UserError("gated", model="meta-llama/Llama-3.1-8B").text()
+    assert "라이선스" in UserError("gated", model="m").text("ko")
+
+
+# ---- local models ----------------------------------------------------------------------------------
+def test_local_models_fit_their_tasks(tiny_root, tiny):
+    found = {m.name: m for m in scan_models_dirs([tiny_root])}
+    assert "bert-seqcls" in found and found["bert-seqcls"].path == tiny["bert-seqcls"].resolve()
+    task = text_classification()
+    assert fits(task, found["bert-seqcls"])
+    assert not fits(task, found["gpt2"])
+    pack_like = tiny_root.parent / "packlike"
+    pack_like.mkdir(exist_ok=True)
+    (pack_like / "pack.json").write_text(json.dumps({"tasks": ["text-classification"]}))
+    assert fits(task, describe(pack_like))
+
+
+def test_offline_choices_fall_back_to_a_local_model(tiny_root):
+    task = text_classification()
+    offline = ModelManager(Settings(offline=True, models_dirs=(tiny_root,)))
+    choices, default = offline.choices(task)
+    values = [v for _, v in choices]
+    assert task.default_model not in values, "offline pickers offer only local models"
+    assert default in values and Path(default).is_dir()
+    online = ModelManager(Settings(models_dirs=(tiny_root,)))
+    choices, default = online.choices(task)
+    assert default == task.default_model and choices[0] == (task.default_model, task.default_model)
+    assert str(tiny_root / "bert-seqcls") in [v for _, v in choices]
+
+
+# ---- model manager -------------------------------------------------------------------------------
+def test_concurrent_requests_load_a_model_once(tiny):
+    manager = ModelManager(Settings(device="cpu", offline=True))
+    task = text_classification()
+    results, errors = [], []
+
+    def call():
+        try:
+            results.append(manager.run(task, str(tiny["bert-seqcls"]), {"text": "hello world"}, dict(task.params)))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4
+    assert manager.loads == 1
+    loads = [r.details["load"] for r in results]
+    assert loads.count("cached") == 3
+    assert {d["label"] for d in results[0].output} == {"NEGATIVE", "POSITIVE"}
+    details = results[0].details
+    assert details["model_class"] == "BertForSequenceClassification" and details["parameters"] > 0
+    assert details["device"] == "cpu" and details["dtype"] == "float32" and details["inference_seconds"] >= 0
+
+
+def test_lru_eviction_by_count_and_by_size(tiny):
+    task = text_classification()
+    inputs = {"text": "hi"}
+    by_count = ModelManager(Settings(device="cpu", offline=True, cache_models=1))
+    by_count.run(task, str(tiny["bert-seqcls"]), inputs, dict(task.params))
+    by_count.run(task, str(tiny["bert-reranker"]), inputs, dict(task.params))
+    assert [c["model"] for c in by_count.cached()] == [str(tiny["bert-reranker"])]
+    again = by_count.run(task, str(tiny["bert-seqcls"]), inputs, dict(task.params))
+    assert again.details["load"] != "cached" and by_count.loads == 3
+    by_size = ModelManager(Settings(device="cpu", offline=True, cache_models=10, cache_gib=1e-9))
+    by_size.run(task, str(tiny["bert-seqcls"]), inputs, dict(task.params))
+    by_size.run(task, str(tiny["bert-reranker"]), inputs, dict(task.params))
+    assert len(by_size.cached()) == 1, "over the GiB budget only the newest model stays"
+
+
+def test_nothing_loads_until_asked(tiny_root):
+    manager = ModelManager(Settings(offline=True, models_dirs=(tiny_root,)))
+    manager.choices(text_classification())
+    assert manager.cached() == [] and manager.loads == 0
