@@ -7,9 +7,9 @@ them assert structure (shapes, label sets, types), never specific values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -51,4 +51,4 @@ def build_all(root: Path, names: list[str] | None = None) -> dict[str, Path]:
 
 
 # Builders register themselves on import.
-from tests.tiny import text, audio, vision, multimodal  # noqa: E402,F401
+from tests.tiny import audio, multimodal, text, vision  # noqa: E402,F401
