@@ -30,7 +30,12 @@ def text_classification():
 
 
 # ---- settings --------------------------------------------------------------------------------------
-def test_defaults_serve_on_7860_locally():
+def test_defaults_serve_on_7860_locally(monkeypatch):
+    import os
+
+    # CI machines and earlier tests may export these; the defaults are what a bare `python app.py` gets
+    for key in [k for k in os.environ if k.startswith(("PLAYGROUND_", "GRADIO_SERVER_"))] + ["HF_HUB_OFFLINE"]:
+        monkeypatch.delenv(key, raising=False)
     s = parse_settings([])
     assert (s.host, s.port, s.share, s.auth, s.offline, s.trust_remote_code) == ("127.0.0.1", 7860, False, None, False, False)
 

@@ -285,7 +285,11 @@ def test_the_shown_code_reproduces_the_runs(manager, folder):
 
     compare = T.code_compare([ref, bpe], {"text": "안녕"}, {"add_special_tokens": True})
     _, printed = exec_code(compare)
-    assert f"{folder(WORDPIECE)} BertTokenizer 30522" in printed and f"{folder(BPE)} TokenizersBackend" in printed
+    from transformers import AutoTokenizer
+
+    # the class AutoTokenizer picks depends on the folder's tokenizer_config; compare with a direct load
+    bpe_class = type(AutoTokenizer.from_pretrained(folder(BPE))).__name__
+    assert f"{folder(WORDPIECE)} BertTokenizer 30522" in printed and f"{folder(BPE)} {bpe_class} 49152" in printed
     # a tokenizer-only folder: the resize lines are there, commented out
     only = T.code_add_tokens(ModelRef.parse(folder(UNIGRAM)), {"new_tokens": "x"}, {})
     assert "# model.resize_token_embeddings(len(tokenizer))" in only
