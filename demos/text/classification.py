@@ -111,7 +111,8 @@ def build_text_classification(ctx: Context) -> None:
         with gr.Column(scale=2):
             label = gr.Label(label=tr("Labels"), elem_id="text_classification_label")
             table = gr.Dataframe(headers=["text", "label", "score"], label=tr("Per line"), visible=False,
-                                 interactive=False)
+                                 interactive=False, wrap=True, column_widths=["58%", "26%", "16%"],
+                                 elem_id="text_classification_table")
     panels = result_panels(ctx, task)
     components = {"label": label, "table": table}
     wire(ctx, task, run.click, {"text": text, "text_pair": pair, "top_k": top_k,
