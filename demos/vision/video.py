@@ -1,0 +1,221 @@
+"""Video classification (VideoMAE on Kinetics): labels for a clip, and the frames the model looked at.
+
+transformers 5.23's video-classification pipeline decodes a file path with torchcodec (not installed with
+torch 2.14 here); given the frames as one (frames, height, width, 3) array it works. So the app decodes
+with PyAV (the `av` wheel), taking evenly spaced frames exactly as transformers samples them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from core.codegen import call_args, place_kwargs, py, source_kwargs
+from core.errors import UserError
+from core.registry import Loader, TaskSpec
+from core.ui import Context, examples, model_picker, result_panels, wire
+from demos.vision.common import example_video, number
+
+VIDEO = "Video"
+MAX_SECONDS = 600.0
+THUMBNAIL = 240
+
+
+def video_path(inputs: dict) -> str:
+    value = inputs.get("video")
+    if isinstance(value, dict):
+        value = value.get("path") or (value.get("video") or {}).get("path")
+    if not value:
+        raise UserError("empty_input", what=VIDEO)
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise UserError("bad_file", what=VIDEO, detail=f"no such file: {path.name}")
+    return str(path.resolve())
+
+
+def probe(path: str) -> dict:
+    """{"total_frames", "counted", "fps", "seconds", "width", "height"} of the first video stream."""
+    import av
+
+    try:
+        container = av.open(path)
+    except Exception as exc:
+        raise UserError("bad_file", what=VIDEO,
+                        detail=f"not a video this app can decode ({_first_line(exc)})") from None
+    with container:
+        stream = next((s for s in container.streams if s.type == "video"), None)
+        if stream is None:
+            raise UserError("bad_file", what=VIDEO, detail="the file has no video track")
+        seconds = container.duration / 1_000_000 if container.duration else None
+        if seconds and seconds > MAX_SECONDS:
+            raise UserError("too_large", what=VIDEO,
+                            detail=f"it lasts {seconds:.0f} s; the limit is {MAX_SECONDS:.0f} s: cut it shorter")
+        total, counted = int(stream.frames or 0), False
+        if total <= 0:  # webm/mkv do not store it: count the packets (no decoding)
+            total, counted = sum(1 for p in container.demux(stream) if p.size), True
+        fps = float(stream.average_rate or 0) or None
+        return {"total_frames": total, "counted": counted, "fps": fps, "seconds": seconds,
+                "width": stream.width, "height": stream.height}
+
+
+def sample_indices(total: int, count: int) -> list[int]:
+    """`count` evenly spaced frame numbers out of `total`: transformers' default_sample_indices_fn."""
+    return [i * total // count for i in range(count)]
+
+
+def read_frames(path: str, indices: list[int], max_side: int | None = None):
+    """The frames at `indices` (decoded in order) as an array (n, height, width, 3) of uint8 RGB."""
+    import av
+    import numpy as np
+
+    wanted = set(indices)
+    frames = []
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        try:
+            for i, frame in enumerate(container.decode(stream)):
+                if i > indices[-1]:
+                    break
+                if i in wanted:
+                    if max_side and max(frame.width, frame.height) > max_side:
+                        f = max_side / max(frame.width, frame.height)
+                        frame = frame.reformat(width=max(2, int(frame.width * f)), height=max(2, int(frame.height * f)))
+                    frames.append(frame.to_ndarray(format="rgb24"))
+        except Exception as exc:
+            if len(frames) < len(indices):
+                raise UserError("bad_file", what=VIDEO, detail=f"the video is damaged ({_first_line(exc)})") from None
+    if len(frames) < len(indices):
+        raise UserError("bad_file", what=VIDEO,
+                        detail=f"only {len(frames)} of the {len(indices)} frames to sample could be decoded")
+    return np.stack(frames)
+
+
+def frame_count(pipe, params: dict) -> int:
+    asked = int(number(params, "num_frames", 0, 0, 256))
+    return asked or int(getattr(pipe.model.config, "num_frames", 16) or 16)
+
+
+def run_video_classification(pipe, inputs: dict, params: dict) -> dict:
+    """{"labels": [{"score", "label"}, ...] best first, "frame_indices": the frames sampled,
+    "total_frames", "fps"}."""
+    path = video_path(inputs)
+    info = probe(path)
+    count = frame_count(pipe, params)
+    if count > info["total_frames"]:
+        raise UserError("bad_param", name="num_frames",
+                        detail=f"the video has only {info['total_frames']} frames; the model wants {count}")
+    indices = sample_indices(info["total_frames"], count)
+    frames = read_frames(path, indices)
+    top_k = int(number(params, "top_k", 5, 1, 1000))
+    try:
+        labels = pipe(frames, num_frames=count, top_k=top_k)
+    except RuntimeError as exc:
+        trained = getattr(pipe.model.config, "num_frames", None)
+        if trained and trained != count and "size" in str(exc):
+            raise UserError("bad_param", name="num_frames",
+                            detail=f"{type(pipe.model).__name__} was built for exactly {trained} frames "
+                                   f"(config.num_frames); use {trained} or 0 (the model's own)") from None
+        raise
+    return {"labels": labels, "frame_indices": indices, "total_frames": info["total_frames"], "fps": info["fps"]}
+
+
+def code_video_classification(ref, inputs: dict, params: dict, place) -> str:
+    path = video_path(inputs)
+    info = probe(path)
+    asked = int(number(params, "num_frames", 0, 0, 256))
+    count_expr = str(asked) if asked else "classifier.model.config.num_frames"
+    load = call_args("video-classification", model=ref.source, **source_kwargs(ref), **place_kwargs(place))
+    total = (f"total = {info['total_frames']}  # this file does not store its frame count: the app counted them"
+             if info["counted"] else "total = stream.frames")
+    top_k = int(number(params, "top_k", 5, 1, 1000))
+    lines = [
+        "# transformers 5.23's pipeline decodes a video *file* with torchcodec; without it, decode the frames with",
+        "# PyAV and pass them as one array (frames, height, width, 3), as the app does.",
+        "import av",
+        "import numpy as np",
+        "from transformers import pipeline",
+        "",
+        f"classifier = pipeline({load})",
+        f"num_frames = {count_expr}",
+        f"with av.open({py(path)}) as container:",
+        "    stream = container.streams.video[0]",
+        f"    {total}",
+        "    indices = [i * total // num_frames for i in range(num_frames)]  # evenly spaced, as transformers samples",
+        "    frames = [f.to_ndarray(format='rgb24') for i, f in enumerate(container.decode(stream)) if i in indices]",
+        "video = np.stack(frames)",
+        f"result = classifier(video, num_frames=num_frames, top_k={top_k})",
+        "print(result)",
+        "print('frames used:', indices)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+VIDEO_CLASSIFICATION = TaskSpec(
+    id="video-classification",
+    title="Video classification",
+    loader=Loader.pipeline("video-classification"),
+    default_model="MCG-NJU/videomae-base-finetuned-kinetics",
+    models=("MCG-NJU/videomae-small-finetuned-kinetics", "facebook/timesformer-base-finetuned-k400",
+            "google/vivit-b-16x2-kinetics400"),
+    run=run_video_classification,
+    code=code_video_classification,
+    inputs=("video",),
+    file_inputs=("video",),
+    params={"num_frames": 0, "top_k": 5},
+    architectures=("ForVideoClassification",),
+    description="What happens in a clip (Kinetics-400 actions), from a few evenly spaced frames.",
+)
+
+
+def frame_gallery(inputs: dict, output: dict) -> list[tuple[Any, str]]:
+    frames = read_frames(video_path(inputs), output["frame_indices"], max_side=THUMBNAIL)
+    fps = output.get("fps")
+    return [(frame, f"frame {i}" + (f" · {i / fps:.2f} s" if fps else ""))
+            for frame, i in zip(frames, output["frame_indices"])]
+
+
+def build_video_classification(ctx: Context) -> None:
+    task = VIDEO_CLASSIFICATION
+    tr = ctx.tr
+    with gr.Row():
+        with gr.Column(scale=2):
+            video = gr.Video(label=tr(VIDEO), sources=["upload", "webcam"], height=300,
+                             elem_id=f"{task.api_name}_video")
+            model = model_picker(ctx, task)
+            num_frames = gr.Slider(0, 64, value=0, step=1, label=tr("num_frames"),
+                                   info=tr("0 = the model's own (VideoMAE: 16); most models accept only that"))
+            top_k = gr.Slider(1, 20, value=5, step=1, label=tr("top_k"))
+            run = gr.Button(tr("Run"), variant="primary", elem_id=f"{task.api_name}_run")
+            clip = example_video()
+            if clip:
+                examples(ctx, [[clip]], [video])
+        with gr.Column(scale=3):
+            label = gr.Label(label=tr("Labels"), elem_id=f"{task.api_name}_label")
+            gallery = gr.Gallery(label=tr("Frames the model saw"), columns=4, height="auto", object_fit="contain", format="png",
+                                 elem_id=f"{task.api_name}_frames")
+    panels = result_panels(ctx, task)
+
+    def render(output, inputs, params):
+        return {label: {d["label"]: float(d["score"]) for d in output["labels"]},
+                gallery: frame_gallery(inputs, output)}
+
+    wire(ctx, task, run.click, {"video": video, "num_frames": num_frames, "top_k": top_k}, model, render, panels,
+         [label, gallery])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+TASKS = ((VIDEO_CLASSIFICATION, build_video_classification),)
+
+KOREAN = {
+    "Video classification": "비디오 분류",
+    "Video": "비디오",
+    "0 = the model's own (VideoMAE: 16); most models accept only that":
+        "0 = 모델의 기본값 (VideoMAE: 16); 대부분의 모델은 그 값만 받습니다",
+    "Frames the model saw": "모델이 본 프레임",
+}
