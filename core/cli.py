@@ -108,7 +108,8 @@ def build_call(task: TaskSpec, raw_input: str | None, raw_params: list[str]) -> 
 
 def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_input: str | None,
                 model: str | None, raw_params: list[str], show: str | None = None) -> int:
-    """Run one task headless; prints the raw JSON on stdout, or one error line on stderr (exit 2)."""
+    """Run one task headless; prints the raw JSON on stdout (JSON Lines for `cli_lines` tasks), or one error
+    line on stderr (exit 2)."""
     table = all_tasks(tabs)
     try:
         if task_id not in table:
@@ -119,7 +120,12 @@ def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_in
     except UserError as err:
         print(f"error: {err.text()}", file=sys.stderr)
         return 2
-    print(json.dumps(jsonable(result.output), indent=2, ensure_ascii=False))
+    output = jsonable(result.output)
+    if task.cli_lines and isinstance(output, list):
+        for item in output:
+            print(json.dumps(item, ensure_ascii=False))
+    else:
+        print(json.dumps(output, indent=2, ensure_ascii=False))
     if show == "code":
         print(result.code, file=sys.stderr)
     elif show == "details":

@@ -19,6 +19,8 @@ class LocalModel:
     tasks: tuple[str, ...] = ()
     has_tokenizer: bool = False
     cached: bool = False
+    labels: tuple[str, ...] = ()  # config.id2label, in id order
+    files: frozenset[str] = frozenset()  # the folder's top-level file names
 
     @property
     def label(self) -> str:
@@ -39,6 +41,15 @@ def describe(folder: Path, *, value: str | None = None, name: str | None = None,
     has_tok = any((folder / f).exists() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json"))
     if not config and not pack and not has_tok:
         return None
+    id2label = config.get("id2label") or {}
+    try:
+        labels = tuple(str(id2label[k]) for k in sorted(id2label, key=int))
+    except (TypeError, ValueError):
+        labels = tuple(str(v) for v in id2label.values())
+    try:
+        files = frozenset(p.name for p in folder.iterdir())
+    except OSError:
+        files = frozenset()
     return LocalModel(
         name=name or folder.name,
         value=value or str(folder.resolve()),
@@ -48,6 +59,8 @@ def describe(folder: Path, *, value: str | None = None, name: str | None = None,
         tasks=tuple(pack.get("tasks", ())),
         has_tokenizer=has_tok,
         cached=cached,
+        labels=labels,
+        files=files,
     )
 
 
@@ -92,8 +105,6 @@ def fits(task, model: LocalModel) -> bool:
         return model.has_tokenizer
     if model.tasks:
         return task.id in model.tasks or any(a in model.tasks for a in task.aliases)
-    if task.architectures and any(a.endswith(s) for a in model.architectures for s in task.architectures):
-        return True
-    if task.model_types and model.model_type in task.model_types:
-        return True
-    return False
+    matches = (bool(task.architectures) and any(a.endswith(s) for a in model.architectures for s in task.architectures)) \
+        or (bool(task.model_types) and model.model_type in task.model_types)
+    return matches and (task.fits is None or task.fits(model))

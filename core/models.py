@@ -362,6 +362,8 @@ class ModelManager:
         try:
             with entry.lock:
                 output = task.run(entry.obj, inputs, params)
+            if task.postprocess is not None:  # model-free: other runs of this model need not wait for it
+                output = task.postprocess(output, inputs, params)
         except Exception as exc:
             raise explain(exc, model=ref.display, task=task.id) from exc
         seconds = time.perf_counter() - start

@@ -49,6 +49,13 @@ class TaskSpec:
     inputs: input names (the first is the CLI's positional INPUT); file_inputs: those that are paths.
     params: parameter defaults; their types coerce CLI --param values.
     architectures: suffixes of config.architectures that fit the task (local model discovery).
+    fits: an extra test a local model (core.local_models.LocalModel) must pass, for suffixes that other
+      modalities share (LayoutLMForQuestionAnswering is not extractive text QA).
+    postprocess(output, inputs, params) -> the final output (optional): model-free work on run's output that
+      may take long (e.g. a t-SNE of the vectors); it runs after the model's lock is released, so other
+      runs of the same model do not wait for it.
+    cli_lines: the CLI's `run` prints a list output as JSON Lines, one item per line (e.g. one vector per
+      text, one matrix row per line), instead of one indented JSON document.
     """
 
     id: str
@@ -66,6 +73,9 @@ class TaskSpec:
     stream: Callable[..., Iterator[Any]] | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    postprocess: Callable[..., Any] | None = None
+    cli_lines: bool = False
+    fits: Callable[[Any], bool] | None = None
 
     @property
     def api_name(self) -> str:

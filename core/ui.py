@@ -67,7 +67,7 @@ def model_picker(ctx: Context, task: TaskSpec, label: str = "Model") -> gr.Dropd
 
 def result_panels(ctx: Context, task: TaskSpec) -> Panels:
     """Code panel (open), raw JSON and details (collapsed)."""
-    code = gr.Code(language="python", label=ctx.tr("Code (transformers 5)"), interactive=False,
+    code = gr.Code(language="python", label=ctx.tr("Code (transformers 5)"), interactive=False, max_lines=40,
                    elem_id=f"{task.api_name}_code")
     with gr.Accordion(ctx.tr("Raw output (JSON)"), open=False):
         raw = gr.JSON(label=ctx.tr("Raw output"), elem_id=f"{task.api_name}_raw")

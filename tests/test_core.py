@@ -121,6 +121,23 @@ def test_local_models_fit_their_tasks(tiny_root, tiny):
     assert fits(task, describe(pack_like))
 
 
+def test_shared_architecture_suffixes_stay_in_their_own_tab(tiny_root, tiny):
+    """...ForQuestionAnswering and ...ForSequenceClassification are also layout, vision, table and audio
+    models: each picker offers only the ones its task can run."""
+    found = {m.name: m for m in scan_models_dirs([tiny_root])}
+    table = all_tasks(discover())
+    offered = {task_id: {name for name, m in found.items() if fits(table[task_id][1], m)}
+               for task_id in ("text-classification", "zero-shot-classification", "question-answering",
+                               "audio-classification", "document-question-answering", "visual-question-answering")}
+    assert {"bert-qa"} <= offered["question-answering"]
+    assert not offered["question-answering"] & {"layoutlm-docqa", "vilt-vqa", "tapas", "blip-vqa"}
+    assert "layoutlm-docqa" in offered["document-question-answering"] and "vilt-vqa" in offered["visual-question-answering"]
+    assert "bert-nli" in offered["zero-shot-classification"] and "bert-seqcls" not in offered["zero-shot-classification"]
+    assert "wav2vec2-audiocls" in offered["audio-classification"]
+    assert "wav2vec2-audiocls" not in offered["text-classification"] | offered["zero-shot-classification"]
+    assert found["bert-nli"].labels == ("contradiction", "neutral", "entailment")
+
+
 def test_offline_choices_fall_back_to_a_local_model(tiny_root):
     task = text_classification()
     offline = ModelManager(Settings(offline=True, models_dirs=(tiny_root,)))

@@ -9,7 +9,7 @@ import gradio as gr
 from core.codegen import pipeline_code
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.text.common import lines_of, one_or_many
+from demos.text.common import lines_of, one_or_many, reads_plain_text
 
 
 # ---- text-classification -----------------------------------------------------------------------
@@ -56,6 +56,7 @@ TEXT_CLASSIFICATION = TaskSpec(
     inputs=("text", "text_pair"),
     params={"top_k": 5, "function_to_apply": "default", "batch_size": 1},
     architectures=("ForSequenceClassification",),
+    fits=reads_plain_text,
     description="Sentiment and other labels for a text, or a score for a text pair (rerankers, NLI).",
 )
 

@@ -141,3 +141,20 @@ def _number(params: dict, name: str, kind, default=0):
         return kind(value)
     except (TypeError, ValueError):
         raise UserError("bad_param", name=name, detail=f"expected a number, got {value!r}") from None
+
+
+# model types whose ...ForQuestionAnswering / ...ForSequenceClassification also read page layout, pixels,
+# tables or HTML: they have their own tabs (document QA, visual QA, table QA)
+NOT_PLAIN_TEXT = frozenset({"layoutlm", "layoutlmv2", "layoutlmv3", "layoutxlm", "lilt", "udop", "vilt", "blip",
+                            "blip-2", "tapas", "lxmert", "visual_bert", "markuplm"})
+
+
+def reads_plain_text(model) -> bool:
+    """Whether a local model (core.local_models.LocalModel) takes plain text: it has a tokenizer (audio
+    classifiers, which share the ForSequenceClassification suffix, have none) and is no layout/vision model."""
+    return model.has_tokenizer and model.model_type not in NOT_PLAIN_TEXT
+
+
+def has_entailment(model) -> bool:
+    """A plain-text NLI model: zero-shot classification needs an 'entailment' label, as the pipeline does."""
+    return reads_plain_text(model) and any(label.lower().startswith("entail") for label in model.labels)

@@ -27,7 +27,7 @@ from core.codegen import call_args, from_pretrained, pipeline_code, place_kwargs
 from core.errors import UserError
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.text.common import lines_of, one_or_many
+from demos.text.common import has_entailment, lines_of, one_or_many, reads_plain_text
 
 
 # ---- shared helpers ---------------------------------------------------------------------------------
@@ -194,6 +194,7 @@ TOKEN_CLASSIFICATION = TaskSpec(
     inputs=("text",),
     params=dict(TOKEN_PARAMS),
     architectures=("ForTokenClassification",),
+    fits=reads_plain_text,
     description="Named entities (people, organisations, places...) or a tag for every token.",
 )
 
@@ -412,6 +413,10 @@ REMOVED_NOTE = ('transformers 5 removed pipeline("question-answering"): the 4.x 
                 "the 4.x pipeline's windowing and span decoding, written out.")
 
 
+# read once at import: the running code, even if the file is edited while the server runs
+QA_HELPERS_SOURCE = "\n\n\n".join(inspect.getsource(fn).rstrip() for fn in (qa_windows, best_spans, answer_questions))
+
+
 def code_question_answering(ref, inputs: dict, params: dict, place) -> str:
     questions, context, kwargs = qa_call(inputs, params)
     lines = [f"# {line}" for line in REMOVED_NOTE.splitlines()]
@@ -423,8 +428,7 @@ def code_question_answering(ref, inputs: dict, params: dict, place) -> str:
         "model.eval()",
         "",
     ]
-    for fn in (qa_windows, best_spans, answer_questions):
-        lines += [inspect.getsource(fn).rstrip(), "", ""]
+    lines += [QA_HELPERS_SOURCE, "", ""]
     lines += [
         f"questions = {py(questions)}",
         f"context = {py(context)}",
@@ -448,6 +452,7 @@ QUESTION_ANSWERING = TaskSpec(
     inputs=("question", "context"),
     params=dict(QA_PARAMS),
     architectures=("ForQuestionAnswering", "ForQuestionAnsweringSimple"),
+    fits=reads_plain_text,
     description="The span of a context that answers a question (removed from 5.x pipelines: "
                 "AutoModelForQuestionAnswering).",
 )
@@ -595,6 +600,7 @@ ZERO_SHOT = TaskSpec(
     inputs=("text", "candidate_labels"),
     params=dict(ZERO_SHOT_PARAMS),
     architectures=("ForSequenceClassification",),
+    fits=has_entailment,
     description="Scores for labels you make up, from an NLI model (each label becomes a hypothesis).",
 )
 
@@ -925,6 +931,7 @@ FILL_MASK = TaskSpec(
     inputs=("text",),
     params=dict(FILL_PARAMS),
     architectures=("ForMaskedLM",),
+    fits=reads_plain_text,
     description="The likeliest words for the model's mask token (<mask>, [MASK]...) in a sentence.",
 )
 
