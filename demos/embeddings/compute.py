@@ -1,0 +1,588 @@
+"""Embeddings from any transformers model, and the maths of every view.
+
+`embed(bundle, rows, options)` turns rows (texts and/or images) into one vector per row: pooling (CLS, mean over
+the attention mask, max, last token, the model's pooler_output, or the model's own sentence-transformers pooling
+config), a chosen hidden layer, L2 normalisation; CLIP-style models put texts and images into one joint space
+through get_text_features / get_image_features. Results are kept in a small cache keyed by (model, rows,
+resolved settings), so the endpoints that share one input (embed, similarity, project, neighbors) compute it
+once. Then: cosine similarity, nearest neighbours, PCA / t-SNE / UMAP projections, and per-token hidden-state
+norms and attention weights.
+
+torch, transformers, scikit-learn and umap are imported inside the functions (never at import time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import UserError
+from demos.embeddings.inputs import IMAGES, SENTENCES, Row
+
+POOLINGS = ("auto", "mean", "cls", "pooler", "max", "last")
+# sentence-transformers' Pooling flags, in the order it concatenates the pooled vectors
+ST_MODES = (
+    ("pooling_mode_cls_token", "cls"),
+    ("pooling_mode_max_tokens", "max"),
+    ("pooling_mode_mean_tokens", "mean"),
+    ("pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len"),
+    ("pooling_mode_weightedmean_tokens", "weightedmean"),
+    ("pooling_mode_lasttoken", "last"),
+)
+METHODS = ("pca", "tsne", "umap")
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+DISTANCES = ("cosine", "euclidean")
+MAX_TOKENS = 64  # the token view truncates longer sentences (attention is tokens x tokens per head)
+CACHE_SIZE = 4
+
+
+# ---- options -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Options:
+    """What the user chose: pooling (POOLINGS), hidden layer (-1 = last_hidden_state, 0 = the embedding
+    layer, k = after transformer layer k), L2 normalisation, rows per forward pass."""
+
+    pooling: str = "auto"
+    layer: int = -1
+    normalize: bool = False
+    batch_size: int = 32
+
+
+def _int(params: dict, name: str, default: int) -> int:
+    value = params.get(name, default)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UserError("bad_param", name=name, detail=f"expected a whole number, got {value!r}") from None
+    if number != int(number):
+        raise UserError("bad_param", name=name, detail=f"expected a whole number, got {value!r}")
+    return int(number)
+
+
+def _float(params: dict, name: str, default: float) -> float:
+    value = params.get(name, default)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise UserError("bad_param", name=name, detail=f"expected a number, got {value!r}") from None
+
+
+def _choice(params: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = str(params.get(name) or default).strip().lower().replace("t-sne", "tsne")
+    if value not in choices:
+        raise UserError("bad_param", name=name, detail=f"choose one of {', '.join(choices)}")
+    return value
+
+
+def options_of(params: dict) -> Options:
+    """Options from a run's params (validated: UserError bad_param)."""
+    batch = _int(params, "batch_size", 32)
+    if batch < 1:
+        raise UserError("bad_param", name="batch_size", detail="must be 1 or more")
+    return Options(pooling=_choice(params, "pooling", POOLINGS, "auto"), layer=_int(params, "layer", -1),
+                   normalize=bool(params.get("normalize", False)), batch_size=batch)
+
+
+# ---- what the model is, from its files or its config -----------------------------------------------------
+def model_file(source: str, name: str, revision: str | None = None) -> Path | None:
+    """A file of a model: in its folder, in the Hugging Face cache, or (online) downloaded; None when absent
+    or unreachable. Never raises."""
+    folder = Path(source)
+    if folder.is_dir():
+        path = folder / name
+        return path if path.is_file() else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(source, name, revision=revision)
+        if isinstance(cached, str):
+            return Path(cached)
+        if cached is not None or os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+            return None  # known to be absent, or offline
+        from huggingface_hub import hf_hub_download
+
+        from core.models import hub_reachable
+
+        if not hub_reachable():
+            return None
+        return Path(hf_hub_download(source, name, revision=revision, etag_timeout=5))
+    except Exception:  # missing file, no network, bad id: no such file as far as we are concerned
+        return None
+
+
+def _json(path: Path | None) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path else None
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class SentenceConfig:
+    """A sentence-transformers model folder's own recipe (modules.json and the module configs)."""
+
+    modes: tuple[str, ...]
+    normalize: bool
+    max_seq_length: int | None
+    dense: bool  # it has Dense layers after pooling (not applied here: they are not transformers weights)
+
+
+@lru_cache(maxsize=64)
+def sentence_config(source: str, revision: str | None = None) -> SentenceConfig | None:
+    """The model's sentence-transformers pooling config when it has one (modules.json + the Pooling module's
+    config.json + sentence_bert_config.json), else None. Offline-safe."""
+    modules = _json(model_file(source, "modules.json", revision))
+    if not isinstance(modules, list):
+        return None
+    types = {str(m.get("type", "")).rsplit(".", 1)[-1]: m for m in modules if isinstance(m, dict)}
+    pooling = types.get("Pooling")
+    if pooling is None:
+        return None
+    folder = str(pooling.get("path") or "").strip("/")
+    config = _json(model_file(source, f"{folder}/config.json" if folder else "config.json", revision)) or {}
+    modes = tuple(mode for flag, mode in ST_MODES if config.get(flag))
+    if not modes and config.get("pooling_mode"):
+        mode = {"lasttoken": "last", "weightedmean": "weightedmean", "mean_sqrt_len_tokens": "mean_sqrt_len"}
+        modes = (mode.get(config["pooling_mode"], config["pooling_mode"]),)
+    if not modes:
+        return None
+    st = _json(model_file(source, "sentence_bert_config.json", revision)) or {}
+    length = st.get("max_seq_length")
+    return SentenceConfig(modes=modes, normalize="Normalize" in types,
+                          max_seq_length=int(length) if isinstance(length, (int, float)) and length > 0 else None,
+                          dense="Dense" in types)
+
+
+def space_of(config: dict) -> str:
+    """'joint' (text and images in one space: CLIP-style), 'image' or 'text', from a config dict."""
+    if config.get("text_config") is not None and config.get("vision_config") is not None:
+        return "joint"
+    if "vocab_size" not in config and ("num_channels" in config or "image_size" in config):
+        return "image"
+    return "text"
+
+
+def source_config(source: str, revision: str | None = None) -> dict:
+    return _json(model_file(source, "config.json", revision)) or {}
+
+
+# ---- the resolved recipe ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Plan:
+    """How rows become vectors for one model: the space, the pooling modes (several are concatenated, as
+    sentence-transformers does), the layer, normalisation, truncation and where the choice came from."""
+
+    space: str
+    modes: tuple[str, ...]
+    layer: int = -1
+    normalize: bool = False
+    max_length: int | None = None
+    batch_size: int = 32
+    why: str = ""
+    dense: bool = False
+
+
+def plan_for(space: str, options: Options, st: SentenceConfig | None) -> Plan:
+    """Resolve the options for a model of this space with this sentence-transformers config (or None)."""
+    if space == "joint":
+        if options.pooling not in ("auto", "pooler"):
+            raise UserError("bad_param", name="pooling",
+                            detail="a CLIP-style model puts texts and images in one space through its projection: "
+                                   "use auto (or pooler)")
+        if options.layer != -1:
+            raise UserError("bad_param", name="layer",
+                            detail="only the last layer is projected into the joint text-image space: use -1")
+        return Plan("joint", ("projection",), -1, options.normalize, None, options.batch_size,
+                    "the projection into the joint text-image space (get_text_features / get_image_features)")
+    st = st if space == "text" else None
+    normalize = options.normalize
+    if options.pooling == "auto":
+        if st is not None:
+            modes = st.modes
+            normalize = normalize or st.normalize
+            why = "this model's sentence-transformers config (modules.json, the Pooling module's config.json) says " \
+                  + " + ".join(modes) + (" pooling, then L2 normalisation" if st.normalize else " pooling")
+        else:
+            modes = ("mean",) if space == "text" else ("cls",)
+            why = "no sentence-transformers config: " + (
+                "mean over the attention mask" if space == "text" else "the first token ([CLS])")
+    else:
+        modes = (options.pooling,)
+        why = f"{options.pooling}, as chosen"
+    if "pooler" in modes and options.layer != -1:
+        raise UserError("bad_param", name="layer", detail="pooler_output comes from the last layer only: use -1")
+    return Plan(space, modes, options.layer, normalize, st.max_seq_length if st else None, options.batch_size, why,
+                bool(st and st.dense))
+
+
+def plan_of_model(model, options: Options) -> Plan:
+    space = space_of(model.config.to_dict())
+    st = sentence_config(str(model.name_or_path)) if space == "text" else None
+    return plan_for(space, options, st)
+
+
+def plan_of_source(source: str, revision: str | None, options: Options) -> Plan:
+    space = space_of(source_config(source, revision))
+    st = sentence_config(source, revision) if space == "text" else None
+    return plan_for(space, options, st)
+
+
+def model_name(model) -> str:
+    return Path(str(model.name_or_path)).name or type(model).__name__
+
+
+def check_rows(plan: Plan, rows: list[Row], model) -> None:
+    """UserError when the rows hold a kind of input the model cannot read."""
+    kinds = {r.kind for r in rows}
+    name = type(model).__name__
+    if plan.space == "text" and "image" in kinds:
+        raise UserError("bad_param", name=IMAGES,
+                        detail=f"{name} reads text only: remove the images, or pick an image or CLIP model")
+    if plan.space == "image" and "text" in kinds:
+        raise UserError("bad_param", name=SENTENCES,
+                        detail=f"{name} reads images only: clear the sentences (and upload), or pick a text or CLIP model")
+
+
+# ---- progress (a no-op outside a gradio event) -----------------------------------------------------------
+def progress(desc: str, unit: str = "rows"):
+    """report(done, total): the browser's progress bar when called inside a gradio event, else nothing."""
+    gr = sys.modules.get("gradio")
+    tracker = gr.Progress() if gr is not None else None
+
+    def report(done: int, total: int | None, text: str | None = None) -> None:
+        if tracker is not None:
+            tracker((done, total), desc=text or desc, unit=unit)
+
+    return report
+
+
+# ---- pooling -------------------------------------------------------------------------------------------
+def pool(mode: str, hidden, mask, output=None):
+    """One vector per sequence from hidden [batch, tokens, dim] and mask [batch, tokens] (1 = real token)."""
+    import torch
+
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    if mode == "cls":
+        return hidden[:, 0]
+    if mode == "mean":
+        return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    if mode == "max":
+        return hidden.masked_fill(m == 0, -1e9).max(1).values
+    if mode == "last":
+        last = mask.shape[1] - 1 - mask.flip(1).argmax(1)  # the last real token, with left or right padding
+        return hidden[torch.arange(len(hidden), device=hidden.device), last]
+    if mode == "mean_sqrt_len":
+        return (hidden * m).sum(1) / m.sum(1).sqrt()
+    if mode == "weightedmean":
+        w = torch.arange(1, hidden.shape[1] + 1, device=hidden.device, dtype=hidden.dtype)[None, :, None] * m
+        return (hidden * w).sum(1) / w.sum(1).clamp(min=1e-9)
+    if mode == "pooler":
+        pooled = getattr(output, "pooler_output", None)
+        if pooled is None:
+            raise UserError("bad_param", name="pooling", detail="this model has no pooler_output: use mean or cls")
+        return pooled.float()
+    raise UserError("bad_param", name="pooling", detail=f"unknown pooling {mode!r}")
+
+
+def hidden_of(output, layer: int):
+    """last_hidden_state for layer -1, else hidden_states[layer] (0 = the embedding layer's output)."""
+    if layer == -1:
+        return output.last_hidden_state.float()
+    states = output.hidden_states
+    if not -len(states) <= layer < len(states):
+        raise UserError("bad_param", name="layer",
+                        detail=f"this model has {len(states) - 1} layers: use 0 (embeddings) to {len(states) - 1}, "
+                               "or -1 for the last")
+    return states[layer].float()
+
+
+def tokenizer_of(processor):
+    return getattr(processor, "tokenizer", None) or processor
+
+
+def text_batch(processor, texts: list[str], plan: Plan, device):
+    """Tokenized texts: padded (when several), truncated at max_length or the tokenizer's own limit."""
+    kwargs: dict[str, Any] = {"truncation": True, "return_tensors": "pt"}
+    if len(texts) > 1:
+        tokenizer = tokenizer_of(processor)
+        if getattr(tokenizer, "pad_token", "x") is None:
+            raise UserError("bad_param", name="batch_size",
+                            detail="this tokenizer has no padding token, so texts cannot be batched: use 1")
+        kwargs["padding"] = True
+    if plan.max_length:
+        kwargs["max_length"] = plan.max_length
+    return processor(text=texts, **kwargs).to(device)
+
+
+def encode_texts(model, processor, texts: list[str], plan: Plan):
+    """[len(texts), dim] float32 vectors (not yet normalised)."""
+    batch = text_batch(processor, texts, plan, model.device)
+    if plan.space == "joint":
+        return model.get_text_features(**batch).pooler_output.float()
+    encoder = model.get_encoder() if getattr(model.config, "is_encoder_decoder", False) else model
+    output = encoder(**batch, output_hidden_states=plan.layer != -1)
+    hidden = hidden_of(output, plan.layer)
+    mask = batch["attention_mask"]
+    import torch
+
+    return torch.cat([pool(mode, hidden, mask, output) for mode in plan.modes], dim=-1)
+
+
+def encode_images(model, processor, paths: list[str], plan: Plan):
+    import torch
+
+    from core.images import load_image
+
+    images = [load_image(p, IMAGES, max_pixels=None) for p in paths]
+    batch = processor(images=images, return_tensors="pt").to(model.device, model.dtype)
+    if plan.space == "joint":
+        return model.get_image_features(**batch).pooler_output.float()
+    output = model(**batch, output_hidden_states=plan.layer != -1)
+    hidden = hidden_of(output, plan.layer)
+    mask = torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
+    return torch.cat([pool(mode, hidden, mask, output) for mode in plan.modes], dim=-1)
+
+
+# ---- the shared, cached embedding ----------------------------------------------------------------------
+_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def rows_key(rows: list[Row]) -> str:
+    """A digest of what the model reads (texts; image paths with size and time), not of the labels."""
+    digest = hashlib.sha1()
+    for r in rows:
+        if r.kind == "image":
+            try:
+                st = os.stat(r.source)
+                stamp = f"{st.st_size}:{st.st_mtime_ns}"
+            except OSError:
+                stamp = ""
+            digest.update(f"image\x00{r.source}\x00{stamp}\x01".encode())
+        else:
+            digest.update(f"text\x00{r.text}\x01".encode())
+    return digest.hexdigest()
+
+
+def cache_clear() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def embed(bundle, rows: list[Row], options: Options) -> tuple[np.ndarray, Plan]:
+    """(vectors [len(rows), dim] float32, the plan used). Texts and images are embedded in row order;
+    computed once per (model, rows, plan) and reused by every endpoint (a small LRU cache)."""
+    import torch
+
+    model, processor = bundle.model, bundle.processor
+    plan = plan_of_model(model, options)
+    check_rows(plan, rows, model)
+    key = (str(model.name_or_path), id(model), str(model.dtype), rows_key(rows), plan)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key], plan
+    report = progress(f"Embedding {len(rows)} rows")
+    chunks = []
+    size = plan.batch_size
+    with torch.no_grad():
+        for start in range(0, len(rows), size):
+            batch = rows[start:start + size]
+            texts = [r.text for r in batch if r.kind == "text"]
+            images = [r.source for r in batch if r.kind == "image"]
+            # rows are texts then images, so a batch is all one kind except at the border
+            if texts:
+                chunks.append(encode_texts(model, processor, texts, plan))
+            if images:
+                chunks.append(encode_images(model, processor, images, plan))
+            report(min(start + size, len(rows)), len(rows))
+        vectors = torch.cat(chunks)
+        if plan.normalize:
+            vectors = torch.nn.functional.normalize(vectors, p=2, dim=-1)
+    array = vectors.cpu().numpy().astype(np.float32)
+    with _CACHE_LOCK:
+        _CACHE[key] = array
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return array, plan
+
+
+def rounded(array: np.ndarray, digits: int = 6) -> list:
+    """Plain nested lists of floats rounded to `digits` (short JSON)."""
+    return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
+
+
+# ---- similarity and neighbours ----------------------------------------------------------------------------
+def unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.clip(norms, 1e-12, None)
+
+
+def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
+    """[n, n] cosine similarity of every pair of rows."""
+    u = unit(vectors)
+    return np.clip(u @ u.T, -1.0, 1.0)
+
+
+def nearest(vectors: np.ndarray, query: np.ndarray, metric: str, k: int) -> list[tuple[int, float]]:
+    """The k rows nearest to query: (index, cosine similarity) best first, or (index, euclidean distance)
+    smallest first."""
+    if metric == "cosine":
+        scores = unit(vectors) @ unit(query)
+        order = np.argsort(-scores, kind="stable")
+    else:
+        scores = np.linalg.norm(vectors - query, axis=-1)
+        order = np.argsort(scores, kind="stable")
+    return [(int(i), float(scores[i])) for i in order[:k]]
+
+
+# ---- projections ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Projection:
+    """How to project: method (METHODS), 2 or 3 dimensions, seed, and each method's knobs."""
+
+    method: str = "pca"
+    dimensions: int = 2
+    seed: int = 0
+    perplexity: float = 30.0
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    metric: str = "cosine"
+
+
+def projection_of(params: dict) -> Projection:
+    dims = _int(params, "dimensions", 2)
+    if dims not in (2, 3):
+        raise UserError("bad_param", name="dimensions", detail="use 2 or 3")
+    p = Projection(method=_choice(params, "method", METHODS, "pca"), dimensions=dims, seed=_int(params, "seed", 0),
+                   perplexity=_float(params, "perplexity", 30.0), n_neighbors=_int(params, "n_neighbors", 15),
+                   min_dist=_float(params, "min_dist", 0.1), metric=_choice(params, "metric", DISTANCES, "cosine"))
+    if p.perplexity <= 0:
+        raise UserError("bad_param", name="perplexity", detail="must be above 0")
+    if p.n_neighbors < 2:
+        raise UserError("bad_param", name="n_neighbors", detail="must be 2 or more")
+    if not 0 <= p.min_dist <= 1:
+        raise UserError("bad_param", name="min_dist", detail="must be between 0 and 1")
+    return p
+
+
+def fitted(p: Projection, n: int) -> Projection:
+    """The projection with its knobs clamped to what n points allow (t-SNE's perplexity must stay below n,
+    UMAP's n_neighbors below n)."""
+    if p.method == "tsne":
+        return replace(p, perplexity=round(max(1.0, min(p.perplexity, (n - 1) / 3)), 4))
+    if p.method == "umap":
+        return replace(p, n_neighbors=max(2, min(p.n_neighbors, n - 1)))
+    return p
+
+
+def estimator_kwargs(p: Projection, n: int) -> dict:
+    """The keyword arguments of the scikit-learn / umap-learn estimator for projection p of n points."""
+    if p.method == "pca":
+        return {"n_components": p.dimensions, "random_state": p.seed}
+    if p.method == "tsne":
+        return {"n_components": p.dimensions, "perplexity": p.perplexity, "metric": p.metric, "init": "pca",
+                "random_state": p.seed}
+    kwargs: dict[str, Any] = {"n_components": p.dimensions, "n_neighbors": p.n_neighbors, "min_dist": p.min_dist,
+                              "metric": p.metric, "random_state": p.seed, "n_jobs": 1}
+    if n <= p.dimensions + 2:  # the spectral start needs more points than dimensions + 1
+        kwargs["init"] = "random"
+    return kwargs
+
+
+def project(vectors: np.ndarray, p: Projection) -> dict:
+    """{"method", "dimensions", "points" [n][dims], "explained_variance_ratio" (PCA), "parameters" (the
+    estimator's arguments as used: knobs clamped to what n points allow), "seconds"}. Deterministic for a seed."""
+    n = len(vectors)
+    if n < p.dimensions + 1:
+        raise UserError("bad_param", name="dimensions",
+                        detail=f"a {p.dimensions}D map needs at least {p.dimensions + 1} rows ({n} given)")
+    p = fitted(p, n)
+    used = estimator_kwargs(p, n)
+    report = progress(f"{METHOD_NAMES[p.method]} on {n} points", unit="steps")
+    report(0, None)
+    X = np.asarray(vectors, dtype=np.float32)
+    out: dict[str, Any] = {}
+    if p.method == "pca":
+        from sklearn.decomposition import PCA
+
+        start = time.perf_counter()  # after the import: the time is the projection's own
+        model = PCA(**used)
+        points = model.fit_transform(X)
+        out["explained_variance_ratio"] = [round(float(v), 6) for v in model.explained_variance_ratio_]
+    elif p.method == "tsne":
+        from sklearn.manifold import TSNE
+
+        start = time.perf_counter()
+        points = TSNE(**used).fit_transform(X)
+    else:
+        import warnings
+
+        import umap
+
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            points = umap.UMAP(**used).fit_transform(X)
+    seconds = time.perf_counter() - start
+    report(1, 1)
+    return {"method": p.method, "dimensions": p.dimensions, "points": rounded(points), **out,
+            "parameters": used, "seconds": round(seconds, 3)}
+
+
+# ---- tokens: hidden-state norms and attention -------------------------------------------------------------
+def token_view(bundle, sentence: str) -> dict:
+    """For one sentence: the tokens (as written in the sentence where offsets allow), each token's hidden-state
+    norm after every layer ([layers + 1][tokens], row 0 = embeddings) and the attention weights
+    ([layers][heads][query token][key token]; each row sums to 1)."""
+    import torch
+
+    model, processor = bundle.model, bundle.processor
+    space = space_of(model.config.to_dict())
+    if space == "image":
+        raise UserError("bad_param", name="model",
+                        detail=f"{type(model).__name__} reads images: the token view needs a text or CLIP model")
+    tokenizer = tokenizer_of(processor)
+    encoder = model.text_model if space == "joint" else (
+        model.get_encoder() if getattr(model.config, "is_encoder_decoder", False) else model)
+    full = tokenizer(sentence, truncation=True, return_offsets_mapping=getattr(tokenizer, "is_fast", False))
+    batch = tokenizer(sentence, truncation=True, max_length=MAX_TOKENS, return_tensors="pt",
+                      return_offsets_mapping=getattr(tokenizer, "is_fast", False))
+    offsets = batch.pop("offset_mapping")[0].tolist() if "offset_mapping" in batch else None
+    with torch.no_grad():
+        output = encoder(**batch.to(model.device), output_attentions=True, output_hidden_states=True)
+    if not output.attentions or output.attentions[0] is None:
+        raise UserError("bad_param", name="model", detail=f"{type(model).__name__} does not return attention weights")
+    ids = batch["input_ids"][0].tolist()
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    if offsets:
+        shown = [sentence[s:e] if e > s else piece for piece, (s, e) in zip(pieces, offsets)]
+    else:
+        shown = list(pieces)
+    norms = torch.stack(output.hidden_states)[:, 0].float().norm(dim=-1)
+    attentions = torch.stack(output.attentions)[:, 0].float()
+    return {
+        "tokens": shown,
+        "token_strings": pieces,
+        "input_ids": ids,
+        "truncated": len(full["input_ids"]) > len(ids),
+        "layers": int(attentions.shape[0]),
+        "heads": int(attentions.shape[1]),
+        "hidden_norms": rounded(norms.cpu().numpy(), 4),
+        "attentions": rounded(attentions.cpu().numpy(), 5),
+    }

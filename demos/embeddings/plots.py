@@ -1,0 +1,197 @@
+"""Plotly figures for the embedding views: the map (2D/3D scatter coloured by label, hover shows the text), the
+cosine similarity heatmap, the hidden-state norms per layer and token, and attention weights per layer and head.
+Plotly's own toolbar downloads each figure as a PNG. plotly is imported when a figure is drawn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from demos.embeddings.inputs import Row
+
+TEMPLATE = "plotly_white"
+FONT = dict(family="Pretendard, 'Noto Sans CJK KR', 'Noto Sans KR', 'Malgun Gothic', sans-serif", size=13)
+PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC",
+           "#EECA3B", "#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#8C564B", "#17BECF")
+ANNOTATE_UP_TO = 16  # heatmap cells: up to this many rows, each cell shows its value
+CAPTION_UP_TO = 20  # map: up to this many points, each is captioned with its (short) text
+FULL_HOVER_UP_TO = 80  # heatmap rows: up to this many, hovering a cell shows both whole texts
+
+
+def short(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Text with <br> every ~width characters (hover boxes)."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "<br>".join(lines) if words else text
+
+
+def _layout(fig, title: str, height: int = 560) -> None:
+    fig.update_layout(template=TEMPLATE, font=FONT, title=dict(text=title, x=0.01, font=dict(size=15)),
+                      height=height, margin=dict(l=10, r=10, t=50 + 22 * title.count("<br>"), b=10),
+                      hoverlabel=dict(font=FONT))
+
+
+def axis_names(output: dict) -> list[str]:
+    """'PC1 (42.0%)' for PCA, 't-SNE 1' / 'UMAP 1' otherwise."""
+    dims = int(output.get("dimensions") or 2)
+    ratios = output.get("explained_variance_ratio")
+    if ratios:
+        return [f"PC{i + 1} ({100 * r:.1f}%)" for i, r in enumerate(ratios[:dims])]
+    name = {"pca": "PC", "tsne": "t-SNE ", "umap": "UMAP "}.get(output.get("method", ""), "dim ")
+    return [f"{name}{i + 1}" for i in range(dims)]
+
+
+def _padded(values: list[float], share: float) -> list[float]:
+    """[low, high] of values widened by share of their span on each side."""
+    low, high = min(values), max(values)
+    pad = (high - low) * share or 1.0
+    return [low - pad, high + pad]
+
+
+def scatter(output: dict, rows: list[Row], title: str):
+    """The projected points: one trace per label (legend), images drawn as squares, hover = text + label."""
+    import plotly.graph_objects as go
+
+    points = output["points"]
+    dims = int(output.get("dimensions") or len(points[0]))
+    labels = [r.label or "(no label)" for r in rows]
+    order = list(dict.fromkeys(labels))
+    names = axis_names(output)
+    captioned = dims == 2 and len(rows) <= CAPTION_UP_TO  # (a 3D scene turns: its captions would pile up)
+    fig = go.Figure()
+    for i, label in enumerate(order):
+        idx = [j for j, lab in enumerate(labels) if lab == label]
+        color = PALETTE[i % len(PALETTE)]
+        hover = [f"<b>{_wrap(rows[j].text)}</b><br>{rows[j].label or ''}  #{j}" for j in idx]
+        size = (11 if len(rows) <= 100 else 7) if dims == 2 else (6 if len(rows) <= 100 else 3)
+        marker = dict(size=size, color=color, line=dict(width=0.5, color="white"), opacity=0.9,
+                      symbol=["square" if rows[j].kind == "image" else "circle" for j in idx])
+        common = dict(name=label, mode="markers", marker=marker, hovertext=hover, hoverinfo="text")
+        if captioned:  # few points: read them without hovering (above and below in turn: close points overlap less)
+            common.update(mode="markers+text", text=[short(rows[j].text, 24) for j in idx],
+                          textposition=["top center" if j % 2 == 0 else "bottom center" for j in idx],
+                          textfont=dict(size=11, color=color))
+        if dims == 3:
+            fig.add_trace(go.Scatter3d(x=[points[j][0] for j in idx], y=[points[j][1] for j in idx],
+                                       z=[points[j][2] for j in idx], **common))
+        else:
+            fig.add_trace(go.Scatter(x=[points[j][0] for j in idx], y=[points[j][1] for j in idx], **common))
+    _layout(fig, title, height=620)
+    if dims == 3:  # the camera lower and further out than plotly's default: the axis titles stay in view
+        fig.update_layout(scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title=names[2],
+                                     aspectmode="cube", camera=dict(eye=dict(x=1.4, y=1.4, z=0.9),
+                                                                       center=dict(x=0, y=0, z=-0.25))),
+                          margin=dict(l=0, r=0, t=50, b=0))
+    else:
+        fig.update_xaxes(title=names[0], zeroline=False)
+        fig.update_yaxes(title=names[1], zeroline=False)
+        if captioned:  # room for the captions: plotly's autorange makes room for markers, not text
+            fig.update_xaxes(range=_padded([p[0] for p in points], 0.12))
+            fig.update_yaxes(range=_padded([p[1] for p in points], 0.08))
+    fig.update_layout(legend=dict(title="label", itemsizing="constant"), showlegend=len(order) > 1 or order != ["(no label)"])
+    return fig
+
+
+def _ticks(rows: list[Row]) -> list[str]:
+    return [f"{i}· {'[' + r.label + '] ' if r.label else ''}{short(r.text, 26)}" for i, r in enumerate(rows)]
+
+
+def heatmap(matrix: list[list[float]], rows: list[Row], title: str):
+    """Cosine similarity of every pair: red = similar, white = unrelated, blue = opposite. Up to
+    FULL_HOVER_UP_TO rows the hover shows both whole texts; above, their short labels."""
+    import plotly.graph_objects as go
+
+    n = len(rows)
+    ticks = _ticks(rows)
+    cells: dict = {}
+    if n <= FULL_HOVER_UP_TO:
+        cells["hovertext"] = [[f"<b>{_wrap(rows[i].text, 50)}</b><br>vs<br><b>{_wrap(rows[j].text, 50)}</b>"
+                               f"<br>cosine {matrix[i][j]:.3f}" for j in range(n)] for i in range(n)]
+        cells["hoverinfo"] = "text"
+    else:
+        cells["hovertemplate"] = "%{y}<br>vs %{x}<br>cosine %{z:.3f}<extra></extra>"
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=ticks, y=ticks, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+        colorbar=dict(title="cosine"), texttemplate="%{z:.2f}" if n <= ANNOTATE_UP_TO else None,
+        textfont=dict(size=11), **cells))
+    step = max(1, n // 40)
+    shown = ticks[::step]
+    fig.update_xaxes(tickvals=shown, ticktext=[t.split("·")[0] for t in shown], side="top", title="")
+    fig.update_yaxes(tickvals=shown, ticktext=shown, autorange="reversed")
+    _layout(fig, title, height=max(420, min(900, 140 + 28 * n)))
+    fig.update_layout(xaxis=dict(scaleanchor="y", constrain="domain"))
+    return fig
+
+
+def _token_ticks(tokens: list[str]) -> list[str]:
+    """Unique axis labels for tokens ('3·boy'): plotly merges equal category names."""
+    return [f"{i}·{t if t.strip() else repr(t)}" for i, t in enumerate(tokens)]
+
+
+def norms(output: dict, title: str):
+    """Each token's hidden-state norm after each layer (row 0 = the embedding layer)."""
+    import plotly.graph_objects as go
+
+    values = output["hidden_norms"]
+    tokens = _token_ticks(output["tokens"])
+    layers = [("embeddings" if i == 0 else f"layer {i}") for i in range(len(values))]
+    fig = go.Figure(go.Heatmap(z=values, x=tokens, y=layers, colorscale="Viridis", colorbar=dict(title="‖h‖"),
+                               hovertemplate="%{y} · token %{x}<br>norm %{z:.2f}<extra></extra>"))
+    fig.update_xaxes(tickangle=-45 if len(tokens) > 12 else 0)
+    fig.update_yaxes(autorange="reversed")
+    _layout(fig, title, height=max(300, 120 + 34 * len(values)))
+    return fig
+
+
+def head_choices(heads: int) -> list[tuple[str, str]]:
+    return [("all heads", "all"), ("mean of heads", "mean")] + [(f"head {h}", str(h)) for h in range(heads)]
+
+
+def attention(output: dict, layer: int, head: Any, title: str):
+    """Attention weights of one layer (1-based): one head (query rows x key columns), the mean of the heads,
+    or every head as small multiples."""
+    import plotly.graph_objects as go
+
+    weights = output["attentions"][max(1, min(int(layer), output["layers"])) - 1]
+    tokens = _token_ticks(output["tokens"])
+    n = len(tokens)
+    axis = list(range(n))
+    hover = "%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"
+
+    if str(head) == "all":
+        from plotly.subplots import make_subplots
+
+        heads = len(weights)
+        cols = min(4, heads)
+        rows = -(-heads // cols)
+        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"head {h}" for h in range(heads)],
+                            horizontal_spacing=0.03, vertical_spacing=0.08 if rows > 1 else 0.1)
+        for h, matrix in enumerate(weights):
+            fig.add_trace(go.Heatmap(z=matrix, x=tokens, y=tokens, zmin=0, zmax=1, colorscale="Blues",
+                                     showscale=h == 0, hovertemplate=hover, colorbar=dict(title="weight")),
+                          row=h // cols + 1, col=h % cols + 1)
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False, autorange="reversed")
+        _layout(fig, title, height=60 + 230 * rows)
+        return fig
+    if str(head) == "mean":
+        matrix = [[sum(w[q][k] for w in weights) / len(weights) for k in axis] for q in axis]
+    else:
+        matrix = weights[max(0, min(int(head), len(weights) - 1))]
+    fig = go.Figure(go.Heatmap(z=matrix, x=tokens, y=tokens, zmin=0, zmax=1, colorscale="Blues", hovertemplate=hover,
+                               colorbar=dict(title="weight"), texttemplate="%{z:.2f}" if n <= 12 else None,
+                               textfont=dict(size=10)))
+    fig.update_xaxes(side="top", title="key (attended to)", tickangle=-45 if n > 12 else 0)
+    fig.update_yaxes(autorange="reversed", title="query (attending)")
+    _layout(fig, title, height=max(480, min(900, 200 + 34 * n)))
+    fig.update_layout(xaxis=dict(scaleanchor="y", constrain="domain"))
+    return fig
