@@ -13,7 +13,7 @@ import gradio as gr
 from core.errors import UserError
 from core.i18n import Translator, language_of
 from core.models import ModelManager, RunResult
-from core.registry import TaskSpec
+from core.registry import TabSpec, TaskSpec
 from core.settings import Settings
 
 
@@ -93,12 +93,15 @@ def wire(
     outputs: list,
     *,
     triggers: list | None = None,
+    concurrency_limit: int = 2,
+    concurrency_id: str | None = None,
 ) -> None:
     """Connect trigger (e.g. a Run button) to the task with api_name = task id with '_'.
 
     fields: argument name -> input component (names are the task's input and parameter names, and
     the API's parameter names). render(output, inputs, params) -> {component: value} for the drawn
-    result. A UserError becomes a one-line gr.Error in the browser's language.
+    result. A UserError becomes a one-line gr.Error in the browser's language. concurrency_limit /
+    concurrency_id: gradio's queue for the event (heavy work can get a queue of its own).
     """
     names = list(fields)
     components = [fields[n] for n in names] + [model]
@@ -146,7 +149,8 @@ def wire(
         inputs=components,
         outputs=all_outputs,
         api_name=task.api_name,
-        concurrency_limit=2,
+        concurrency_limit=concurrency_limit,
+        concurrency_id=concurrency_id,
     )
 
 
@@ -155,3 +159,19 @@ def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Example
     ex = gr.Examples(examples=rows, inputs=inputs, label=ctx.tr(label))
     ex.dataset.headers = [ctx.tr.text(c.label) for c in inputs]
     return ex
+
+
+def subtab_spec(id: str, title: str, order: int, tasks, korean: dict[str, str]) -> TabSpec:
+    """The TabSpec of a tab that shows each task as a sub-tab, in the order given.
+
+    tasks: ((TaskSpec, build_fn(ctx)), ...); korean: the tab's Korean labels (title and sub-tabs)."""
+    tasks = tuple(tasks)
+
+    def build(ctx: Context) -> None:
+        with gr.Tabs():
+            for task, build_task in tasks:
+                with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
+                    build_task(ctx)
+
+    return TabSpec(id=id, title=title, order=order, tasks=tuple(task for task, _ in tasks), build=build,
+                   korean=korean)

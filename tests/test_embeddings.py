@@ -334,6 +334,13 @@ def test_the_code_reads_big_uploads_and_loads_images_like_the_app(manager, tiny,
 
 
 # ---- the API and the CLI ---------------------------------------------------------------------------------------
+def test_projections_wait_in_a_queue_of_their_own(app):
+    """t-SNE/UMAP on thousands of rows run one at a time in their own queue, not in the other tasks'."""
+    events = {fn.api_name: fn for fn in app.demo.fns.values()}
+    assert (events["project"].concurrency_id, events["project"].concurrency_limit) == ("embeddings_projection", 1)
+    assert events["embed"].concurrency_id != "embeddings_projection"
+
+
 def test_every_endpoint_through_gradio_client(client, minilm):
     common = dict(text=TEXT, file=None, images=[], pooling="auto", layer=-1, normalize=False, batch_size=32,
                   model=minilm)

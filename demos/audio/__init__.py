@@ -8,28 +8,12 @@ core.audio to mono float32 at the model's sampling rate before the pipeline sees
 
 from __future__ import annotations
 
-import gradio as gr
-
-from core.registry import TabSpec
-from core.ui import Context
+from core.ui import subtab_spec
 from demos.audio import asr, classify, tts
 
 GROUPS = (asr, classify, tts)
 
 
-def build(ctx: Context) -> None:
-    with gr.Tabs():
-        for group in GROUPS:
-            for task, build_task in group.TASKS:
-                with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
-                    build_task(ctx)
-
-
-SPEC = TabSpec(
-    id="audio",
-    title="Audio",
-    order=10,
-    tasks=tuple(task for group in GROUPS for task, _ in group.TASKS),
-    build=build,
-    korean={"Audio": "오디오", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}},
-)
+SPEC = subtab_spec(id="audio", title="Audio", order=10,
+                   tasks=[pair for group in GROUPS for pair in group.TASKS],
+                   korean={"Audio": "오디오", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})

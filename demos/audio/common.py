@@ -4,18 +4,15 @@ sample clips, files written for download, and the progress bar of long runs."""
 from __future__ import annotations
 
 import sys
-import tempfile
-import time
-import uuid
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from core.audio import Audio, decoder_for, load_audio
 from core.codegen import call_args, place_kwargs, py, source_kwargs
+from core.files import fresh_dir
 
 CLIPS = Path(__file__).resolve().parent / "clips"
-OUTPUT_ROOT = Path(tempfile.gettempdir()) / "playground-audio"
 KEEP_SECONDS = 3600  # written files older than this are removed when new ones are written
 
 
@@ -63,20 +60,8 @@ def model_json(ref, filename: str) -> dict:
 
 
 def output_dir() -> Path:
-    """A fresh folder under the system temp dir (gradio serves files from there); old ones are pruned."""
-    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in OUTPUT_ROOT.iterdir():
-        try:
-            if now - old.stat().st_mtime > KEEP_SECONDS:
-                for f in old.iterdir():
-                    f.unlink()
-                old.rmdir()
-        except OSError:
-            pass
-    folder = OUTPUT_ROOT / uuid.uuid4().hex[:12]
-    folder.mkdir()
-    return folder
+    """A fresh folder for written files (gradio serves the temp dir); old ones are pruned."""
+    return fresh_dir("playground-audio", KEEP_SECONDS)
 
 
 def progress(desc: str):

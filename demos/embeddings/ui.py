@@ -6,10 +6,6 @@ vectors; the neighbours and the token view have their own buttons."""
 from __future__ import annotations
 
 import csv
-import inspect
-import tempfile
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +13,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from core.files import fresh_dir
 from core.ui import Context, Panels, examples, model_picker, result_panels, wire
 from demos.embeddings import compute, plots
 from demos.embeddings.inputs import IMAGES, PLACEHOLDER, SENTENCES, UPLOAD, read_rows
@@ -31,7 +28,6 @@ from demos.embeddings.labels import (
 )
 from demos.embeddings.tasks import ATTENTION, EMBED, NEIGHBORS, PROJECT, SIMILARITY
 
-EXPORT_ROOT = Path(tempfile.gettempdir()) / "playground-embeddings"
 KEEP_SECONDS = 6 * 3600
 PREVIEW_ROWS, PREVIEW_DIMS = 200, 6
 PROJECTION_QUEUE = {"concurrency_id": "embeddings_projection", "concurrency_limit": 1}
@@ -94,20 +90,8 @@ def full_output(task) -> gr.JSON:
 
 # ---- exports --------------------------------------------------------------------------------------------
 def export_dir() -> Path:
-    """A fresh folder under the system temp dir (gradio serves files from there); old ones are pruned."""
-    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in EXPORT_ROOT.iterdir():
-        try:
-            if now - old.stat().st_mtime > KEEP_SECONDS:
-                for f in old.iterdir():
-                    f.unlink()
-                old.rmdir()
-        except OSError:
-            pass
-    folder = EXPORT_ROOT / uuid.uuid4().hex[:12]
-    folder.mkdir()
-    return folder
+    """A fresh folder for the exports (gradio serves the temp dir); old ones are pruned."""
+    return fresh_dir("playground-embeddings", KEEP_SECONDS)
 
 
 def export(name: str, array: list, rows, columns: list[str]) -> list[str]:
@@ -226,24 +210,6 @@ def redraw_attention(output, layer, head):
 
 
 # ---- wiring ------------------------------------------------------------------------------------------------
-def wire_queued(ctx: Context, task, trigger, fields, model, render, panels, outputs, *, triggers=None, queue=None):
-    """core.ui.wire with the event in its own queue (concurrency_id/limit) so heavy projections wait for each
-    other and not for the rest of the app. Uses wire's own arguments when it has them; otherwise sets them on
-    the event wire() just registered (a stopgap until core.ui.wire forwards them)."""
-    queue = queue or {}
-    if queue and set(queue) <= set(inspect.signature(wire).parameters):
-        return wire(ctx, task, trigger, fields, model, render, panels, outputs, triggers=triggers, **queue)
-    wire(ctx, task, trigger, fields, model, render, panels, outputs, triggers=triggers)
-    if queue:
-        from gradio.context import Context as GradioContext
-
-        blocks = GradioContext.root_block
-        event = next(f for f in reversed(list(blocks.fns.values())) if f.api_name == task.api_name)
-        event.concurrency_id = queue["concurrency_id"]
-        event.concurrency_limit = queue["concurrency_limit"]
-    return None
-
-
 def embedding_controls(ctx: Context) -> dict:
     """pooling, layer, normalize, batch_size (labels are the parameter names)."""
     tr = ctx.tr
@@ -328,8 +294,8 @@ def build_project(ctx: Context, run, rows_fields: dict, model) -> None:
     c = {"summary": summary, "plot": plot, "files": files, "data": data}
     fields = {**rows_fields, "method": method, "dimensions": dims, "seed": seed, "perplexity": perplexity,
               "n_neighbors": n_neighbors, "min_dist": min_dist, "metric": metric}
-    wire_queued(ctx, PROJECT, run.click, fields, model, render_project(c), panels, [summary, plot, files, data],
-                triggers=[update.click], queue=PROJECTION_QUEUE)
+    wire(ctx, PROJECT, run.click, fields, model, render_project(c), panels, [summary, plot, files, data],
+         triggers=[update.click], **PROJECTION_QUEUE)
 
 
 def build_similarity(ctx: Context, run, rows_fields: dict, model) -> None:

@@ -13,7 +13,6 @@ and `history` (earlier messages: gradio Chatbot messages or transformers chat me
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from core import images
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
 from core.registry import Loader, TaskSpec
+from core.streaming import stream_generation
 from core.ui import Context, model_picker, result_panels, wire
 from demos.multimodal.common import invoice_example, path_of, picture
 from demos.text.common import generation_controls, generation_kwargs
@@ -140,47 +140,16 @@ def run_image_text_to_text(pipe, inputs: dict, params: dict) -> list[dict]:
 
 def stream_image_text_to_text(pipe, inputs: dict, params: dict) -> Iterator[list[dict]]:
     """Yield the output as the reply grows (same shape as the pipeline's), then the pipeline's own output."""
-    import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
     messages, kwargs = chat_call(inputs, params)
     _check_template(pipe)
-    stop = threading.Event()
+    _seed(params, kwargs)
 
-    class StopWhenAsked(StoppingCriteria):
-        """Ends generation early when the browser leaves (the generator is closed)."""
+    def generate(extra: dict):
+        return pipe(text=messages, **{**kwargs, "generate_kwargs": {**kwargs.get("generate_kwargs", {}), **extra}})
 
-        def __call__(self, input_ids, scores, **kw):
-            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
-
-    streamer = TextIteratorStreamer(pipe.tokenizer, skip_prompt=True, skip_special_tokens=True)
-    extra = {"streamer": streamer, "stopping_criteria": StoppingCriteriaList([StopWhenAsked()])}
-    call = {**kwargs, "generate_kwargs": {**kwargs.get("generate_kwargs", {}), **extra}}
-    done: dict[str, Any] = {}
-
-    def work():
-        try:
-            _seed(params, kwargs)
-            done["output"] = pipe(text=messages, **call)
-        except BaseException as exc:  # re-raised in the caller's thread below
-            done["error"] = exc
-            streamer.end()
-
-    thread = threading.Thread(target=work, name="image-text-to-text-stream", daemon=True)
-    thread.start()
-    try:
-        reply = ""
-        for piece in streamer:
-            if piece:
-                reply += piece
-                yield [{"input_text": messages, "generated_text": reply}]
-        thread.join()
-        if "error" in done:
-            raise done["error"]
-        yield done["output"]
-    finally:
-        stop.set()
-        thread.join()
+    yield from stream_generation(pipe.tokenizer, generate,
+                                 lambda reply: [{"input_text": messages, "generated_text": reply}],
+                                 "image-text-to-text-stream")
 
 
 def code_image_text_to_text(ref, inputs: dict, params: dict, place) -> str:

@@ -6,28 +6,12 @@ Task groups live in the submodules; each exports TASKS = ((TaskSpec, build_fn), 
 
 from __future__ import annotations
 
-import gradio as gr
-
-from core.registry import TabSpec
-from core.ui import Context
+from core.ui import subtab_spec
 from demos.text import classification, extraction, generation, seq2seq
 
 GROUPS = (classification, extraction, seq2seq, generation)
 
 
-def build(ctx: Context) -> None:
-    with gr.Tabs():
-        for group in GROUPS:
-            for task, build_task in group.TASKS:
-                with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
-                    build_task(ctx)
-
-
-SPEC = TabSpec(
-    id="text",
-    title="Text",
-    order=30,
-    tasks=tuple(task for group in GROUPS for task, _ in group.TASKS),
-    build=build,
-    korean={"Text": "텍스트", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}},
-)
+SPEC = subtab_spec(id="text", title="Text", order=30,
+                   tasks=[pair for group in GROUPS for pair in group.TASKS],
+                   korean={"Text": "텍스트", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})

@@ -10,7 +10,6 @@ line) run as one batched call; tokenizers without a pad token (GPT-2) get eos as
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import gradio as gr
 
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.registry import Loader, TaskSpec
+from core.streaming import stream_generation
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.text.common import GENERATION_KOREAN, batch_size_of, generation_controls, generation_kwargs, lines_of
 
@@ -93,43 +93,9 @@ def stream_text_generation(pipe, inputs: dict, params: dict) -> Iterator[list]:
     if not streams(items, kwargs):
         yield run_text_generation(pipe, inputs, params)
         return
-    import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-    class StopWhenAsked(StoppingCriteria):
-        """Ends generation early when the browser leaves (the generator is closed)."""
-
-        def __call__(self, input_ids, scores, **kw):
-            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
-
     _prepare(pipe, params, kwargs)
-    stop = threading.Event()
-    streamer = TextIteratorStreamer(pipe.tokenizer, skip_prompt=True, skip_special_tokens=True)
-    done: dict[str, Any] = {}
-
-    def work():
-        try:
-            done["output"] = pipe(items, streamer=streamer, stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
-                                  **kwargs)
-        except BaseException as exc:  # re-raised in the caller's thread below
-            done["error"] = exc
-            streamer.end()
-
-    thread = threading.Thread(target=work, name="text-generation-stream", daemon=True)
-    thread.start()
-    try:
-        text = ""
-        for piece in streamer:
-            if piece:
-                text += piece
-                yield [{"generated_text": _partial(items, text)}]
-        thread.join()
-        if "error" in done:
-            raise done["error"]
-        yield done["output"]
-    finally:
-        stop.set()
-        thread.join()
+    yield from stream_generation(pipe.tokenizer, lambda extra: pipe(items, **extra, **kwargs),
+                                 lambda text: [{"generated_text": _partial(items, text)}], "text-generation-stream")
 
 
 def _partial(item: str | list[dict], text: str) -> str | list[dict]:

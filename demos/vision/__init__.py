@@ -8,10 +8,7 @@ are read and drawn with core.images (shared with the multimodal and embedding ta
 
 from __future__ import annotations
 
-import gradio as gr
-
-from core.registry import TabSpec
-from core.ui import Context
+from core.ui import subtab_spec
 from demos.vision import classification, depth, detection, features, segmentation, upscale, video
 
 GROUPS = (classification, detection, segmentation, depth, upscale, features, video)
@@ -26,18 +23,5 @@ _BY_ID = {task.id: (task, build) for group in GROUPS for task, build in group.TA
 TASKS = tuple(_BY_ID[task_id] for task_id in ORDER)
 
 
-def build(ctx: Context) -> None:
-    with gr.Tabs():
-        for task, build_task in TASKS:
-            with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
-                build_task(ctx)
-
-
-SPEC = TabSpec(
-    id="vision",
-    title="Vision",
-    order=20,
-    tasks=tuple(task for task, _ in TASKS),
-    build=build,
-    korean={"Vision": "비전", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}},
-)
+SPEC = subtab_spec(id="vision", title="Vision", order=20, tasks=TASKS,
+                   korean={"Vision": "비전", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})
