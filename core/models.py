@@ -112,6 +112,21 @@ def hub_reachable(timeout: float = 3.0, ttl: float = 30.0) -> bool:
     return ok
 
 
+# transformers' lazy module is not thread-safe while it first initialises: resolving `transformers.pipeline`
+# in two threads at once (the warm-up and an early request) can raise AttributeError in either
+_IMPORT_LOCK = threading.Lock()
+
+
+def import_transformers():
+    """The transformers module (and torch), fully initialised, once per process whichever thread asks first."""
+    with _IMPORT_LOCK:
+        import torch  # noqa: F401
+        import transformers
+
+        transformers.pipeline  # noqa: B018  (resolves the lazy module)
+    return transformers
+
+
 def resolve_place(settings: Settings) -> Place:
     """Pick the device and dtype (imports torch: call only when a model is needed)."""
     import torch
@@ -174,6 +189,9 @@ class ModelManager:
         self._cache: OrderedDict[tuple, Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
+        # one load at a time: from_pretrained builds models on the meta device by patching torch globally,
+        # so two loads in parallel threads can leave each other's weights on "meta"
+        self._load_lock = threading.Lock()
         self._place: Place | None = None
         self._local: list[LocalModel] | None = None
         self.loads = 0
@@ -231,8 +249,7 @@ class ModelManager:
             raise UserError("not_available" if offline else "hub_unreachable", model=ref.display) from exc
 
     def _load(self, loader: Loader, ref: ModelRef, place: Place) -> Any:
-        import transformers
-
+        transformers = import_transformers()
         source = self._source_path(ref)
         common: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
         if ref.revision and source == ref.source:
@@ -298,7 +315,8 @@ class ModelManager:
                     return entry, True
             start = time.perf_counter()
             try:
-                obj = self._load(loader, ref, place)
+                with self._load_lock:
+                    obj = self._load(loader, ref, place)
             except Exception as exc:
                 error = explain(exc, model=ref.display, task=task.id if task else "")
                 if error.key in ("failed", "incomplete_model") and task and self._misfit(task, ref):
@@ -392,10 +410,7 @@ class ModelManager:
 
         def work():
             try:
-                import torch  # noqa: F401
-                import transformers
-
-                transformers.pipeline  # noqa: B018  (resolves the lazy module)
+                import_transformers()
                 self.place  # noqa: B018
             except Exception:  # warm-up is an optimisation; the first request reports real errors
                 pass

@@ -57,3 +57,51 @@ def test_auth_and_upload_limit(tiny_root):
         Client(url + "/", auth=("ann", "pw"), verbose=False)
     finally:
         built.demo.close()
+
+
+RACE = """
+import sys, threading, time
+from core.models import ModelManager
+from core.registry import all_tasks, discover
+from core.settings import Settings
+
+root = sys.argv[1]
+table = all_tasks(discover())
+jobs = [("text-classification", "bert-seqcls", {"text": "hi"}), ("token-classification", "bert-tokcls", {"text": "hi"}),
+        ("fill-mask", "roberta-mlm", {"text": "hi <mask>"}), ("text-generation", "gpt2", {"text": "hi"}),
+        ("question-answering", "bert-qa", {"question": "who?", "context": "me"}),
+        ("tokenize", "bert-base", {"text": "hi"}), ("embed", "bert-base", {"text": "hi"}),
+        ("zero-shot-classification", "bert-nli", {"text": "hi", "candidate_labels": "a,b"})]
+manager = ModelManager(Settings(device="cpu", offline=True, models_dirs=(root,)))
+manager.warmup()
+errors = []
+
+def hit(delay, task_id, model, inputs):
+    time.sleep(delay)
+    task = table[task_id][1]
+    try:
+        manager.run(task, f"{root}/{model}", inputs, dict(task.params))
+    except Exception as exc:
+        errors.append(f"{task_id}: {exc}")
+
+threads = [threading.Thread(target=hit, args=(0.4 * i, *job)) for i, job in enumerate(jobs)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("\\n".join(errors) or "ok")
+"""
+
+
+def test_first_requests_race_neither_the_warm_up_nor_each_other(tiny_root):
+    """The first clicks after the page is up arrive while the warm-up is still importing transformers, and
+    load different models at once: each must load and run (transformers' lazy import and from_pretrained's
+    meta-device init are not thread-safe on their own)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", RACE, str(tiny_root)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.strip().splitlines()[-1:] == ["ok"], done.stdout + done.stderr[-2000:]
