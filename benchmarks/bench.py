@@ -3,7 +3,8 @@
 1. Startup: seconds from `python app.py` to the page being served (HTTP 200), next to a bare
    `gr.Blocks` hello-world app started the same way, median of --repeat runs.
 2. Per request: a real packaged model (the offline pack's EfficientNet-Lite0 on gradio's cheetah photo)
-   called through the app's API with gradio_client, next to the same transformers pipeline called directly.
+   called through the app's API with gradio_client, next to the same transformers pipeline called directly
+   and to gradio's own floor (a bare app that takes the same upload and returns a fixed label).
 
     python benchmarks/bench.py [--pack pack] [--repeat 3] [--requests 20]
 """
@@ -26,6 +27,14 @@ HELLO = """
 import gradio as gr
 with gr.Blocks() as demo:
     gr.Textbox(label="Hello")
+demo.launch(server_name="127.0.0.1", server_port={port}, ssr_mode=False)
+"""
+ECHO = """
+import gradio as gr
+with gr.Blocks() as demo:
+    image = gr.Image(type="filepath", label="Image")
+    label = gr.Label(label="Label")
+    image.change(lambda path: {{"cheetah": 1.0}}, image, label, api_name="echo")
 demo.launch(server_name="127.0.0.1", server_port={port}, ssr_mode=False)
 """
 
@@ -89,34 +98,47 @@ def requests(pack: Path, n: int, env: dict) -> None:
         pipe(str(image))
         direct.append(time.perf_counter() - start)
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--models-dir", str(pack), "--offline"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        start = time.perf_counter()
-        client.predict(image=handle_file(str(image)), model=str(model), api_name="/image_classification")
-        first = time.perf_counter() - start
-        api = []
-        for _ in range(n):
+    def timed(cmd: list[str], port: int, call) -> tuple[float, list[float]]:
+        """(first call's seconds, the next n calls' seconds) against the server cmd starts on port."""
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
             start = time.perf_counter()
-            client.predict(image=handle_file(str(image)), model=str(model), api_name="/image_classification")
-            api.append(time.perf_counter() - start)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+            call(client)
+            first = time.perf_counter() - start
+            times = []
+            for _ in range(n):
+                start = time.perf_counter()
+                call(client)
+                times.append(time.perf_counter() - start)
+            return first, times
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    port = free_port()
+    first, api = timed([sys.executable, "app.py", "--port", str(port), "--models-dir", str(pack), "--offline"], port,
+                       lambda c: c.predict(image=handle_file(str(image)), model=str(model),
+                                           api_name="/image_classification"))
+    with tempfile.TemporaryDirectory() as tmp:
+        echo = Path(tmp) / "echo.py"
+        port = free_port()
+        echo.write_text(ECHO.format(port=port))
+        _, floor = timed([sys.executable, str(echo)], port,
+                         lambda c: c.predict(path=handle_file(str(image)), api_name="/echo"))
     print(f"image-classification, EfficientNet-Lite0, cheetah.jpg (median of {n}): "
           f"pipeline called directly {statistics.median(direct) * 1000:.0f} ms, "
           f"through the app's API {statistics.median(api) * 1000:.0f} ms "
-          f"(first API request, including the model load: {first:.2f} s)")
+          f"(first API request, including the model load: {first:.2f} s); "
+          f"a bare gradio app's upload-and-answer round trip {statistics.median(floor) * 1000:.0f} ms")
 
 
 def main() -> None:
