@@ -33,6 +33,10 @@ KOREAN = {
     "Details": "세부 정보",
     "Run": "실행",
     "Examples": "예시",
+    "Run every transformers task, see the result drawn, copy the code.":
+        "transformers의 모든 태스크를 실행하고, 그려진 결과를 보고, 코드를 복사하세요.",
+    "Run every transformers task, see the result drawn, copy the code. · offline: local and cached models only":
+        "transformers의 모든 태스크를 실행하고, 그려진 결과를 보고, 코드를 복사하세요. · 오프라인: 로컬 및 캐시된 모델만",
 }
 
 
@@ -79,10 +83,12 @@ def build_app(settings: Settings, manager=None) -> App:
     for tab in tabs:
         tr.add_korean(tab.korean)
     ctx = Context(settings=settings, models=manager or ModelManager(settings), tr=tr)
-    mode = " · offline: local and cached models only" if settings.offline else ""
+    subtitle = "Run every transformers task, see the result drawn, copy the code."
+    if settings.offline:
+        subtitle += " · offline: local and cached models only"
     with gr.Blocks(title="Transformers Playground") as demo:
-        gr.Markdown(f"# 🤗 {'Transformers Playground'}\n"
-                    f"Run every transformers task, see the result drawn, copy the code.{mode}")
+        gr.Markdown("# 🤗 Transformers Playground", elem_id="title")
+        gr.Markdown(tr(subtitle), elem_id="subtitle")
         with gr.Tabs():
             for tab in tabs:
                 with gr.Tab(tr(tab.title), id=tab.id, elem_id=f"tab_{tab.id}"):
