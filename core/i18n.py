@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+
+# the language of the request being rendered, with the Korean strings (set by core.ui.wire around render)
+_SPEAKING: contextvars.ContextVar[tuple[str, dict]] = contextvars.ContextVar("speaking", default=("en", {}))
+
+
+@contextlib.contextmanager
+def speaking(lang: str, korean: dict[str, str]):
+    """Within the block, say() answers in `lang` ('en' or 'ko') from these Korean strings."""
+    token = _SPEAKING.set((lang, korean))
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
+
+
+def say(english: str, **values) -> str:
+    """A result's text (a note, a summary) in the language of the request being rendered: the Korean
+    template when the browser prefers Korean and the tab gave one, else the English; {name} fields are filled
+    from values. For render functions: run_* results (the API's JSON) stay English."""
+    lang, korean = _SPEAKING.get()
+    template = korean.get(english, english) if lang == "ko" else english
+    return template.format(**values) if values else template
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from core.errors import UserError
-from core.i18n import Translator, language_of
+from core.i18n import Translator, language_of, speaking
 from core.models import ModelManager, RunResult
 from core.registry import TabSpec, TaskSpec
 from core.settings import Settings
@@ -112,15 +112,16 @@ def wire(
         inputs, params = _split(task, dict(zip(names, values)))
         return model_id, inputs, params, language_of(request)
 
-    def outputs_for(result: RunResult, inputs: dict, params: dict) -> dict:
-        return {**render(result.output, inputs, params), **panels.values(result)}
+    def outputs_for(result: RunResult, inputs: dict, params: dict, lang: str) -> dict:
+        with speaking(lang, ctx.tr.korean):  # notes made by render (core.i18n.say) follow the browser
+            return {**render(result.output, inputs, params), **panels.values(result)}
 
     if task.stream is None:
         def handler(*args):
             model_id, inputs, params, lang = values_of(args)
             try:
                 result = ctx.models.run(task, model_id, inputs, params)
-                return outputs_for(result, inputs, params)
+                return outputs_for(result, inputs, params, lang)
             except UserError as err:
                 raise gr.Error(err.text(lang), print_exception=False) from None
     else:
@@ -128,7 +129,7 @@ def wire(
             model_id, inputs, params, lang = values_of(args)
             try:
                 for result in ctx.models.stream(task, model_id, inputs, params):
-                    yield outputs_for(result, inputs, params)
+                    yield outputs_for(result, inputs, params, lang)
             except UserError as err:
                 raise gr.Error(err.text(lang), print_exception=False) from None
 

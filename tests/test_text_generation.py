@@ -146,6 +146,19 @@ def test_api_endpoint(client, tiny):
     assert "pipeline('text-generation'" in code and details["pipeline_class"] == "TextGenerationPipeline"
 
 
+def test_notes_follow_the_browsers_language(base_url, tiny):
+    """The result notes are made per request: a Korean browser reads them in Korean, an English one in English."""
+    from gradio_client import Client
+
+    kwargs = {k: v for k, v in params(**GREEDY).items()}
+    call = dict(text="안녕하세요", system_prompt="", **kwargs, model=str(tiny["llama-chat"]), api_name="/text_generation")
+    korean = Client(base_url, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    note = korean.predict(**call)[1]["value"]  # the note is a gr.update (value + visible)
+    assert "채팅 모델" in note and "chat template" not in note
+    english = Client(base_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Chat model" in english.predict(**call)[1]["value"]
+
+
 def test_cli_bad_parameter_exits_2(tiny):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "text-generation", RINGS, "--model", str(tiny["gpt2"]),

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from core.codegen import call_args, place_kwargs, py, source_kwargs
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.streaming import stream_generation
 from core.ui import Context, examples, model_picker, result_panels, wire
@@ -195,18 +196,23 @@ def _split(generated: str | list[dict], prompt: str) -> tuple[str, str, bool]:
     return "", generated, False
 
 
+CHAT_NOTE = ("💬 Chat model: the prompt went in as a conversation through the model's chat template; shown is the "
+             "assistant's reply (the raw output has the whole conversation).")
+SYSTEM_UNUSED_NOTE = "ℹ️ The system prompt was not used: only chat models (with a chat template) take one."
+NO_STREAM_NOTE = ("⏳ Several prompts or num_return_sequences > 1: no streaming, every text appears when generation "
+                  "ends (streaming follows one text at a time).")
+
+
 def notes_for(output: list, inputs: dict, params: dict) -> list[str]:
     chat = any(isinstance(seq.get("generated_text"), list) for res in _results(output) for seq in res)
     notes = []
     if chat:
-        notes.append("💬 Chat model: the prompt went in as a conversation through the model's chat template; "
-                     "shown is the assistant's reply (the raw output has the whole conversation).")
+        notes.append(say(CHAT_NOTE))
     elif (inputs.get("system_prompt") or "").strip():
-        notes.append("ℹ️ The system prompt was not used: only chat models (with a chat template) take one.")
+        notes.append(say(SYSTEM_UNUSED_NOTE))
     several = len(lines_of(inputs.get("text"), what="Prompt")) > 1
     if several or int(params.get("num_return_sequences") or 1) > 1:
-        notes.append("⏳ Several prompts or num_return_sequences > 1: no streaming, every text appears when "
-                     "generation ends (streaming follows one text at a time).")
+        notes.append(say(NO_STREAM_NOTE))
     return notes
 
 
@@ -274,6 +280,11 @@ def build_text_generation(ctx: Context) -> None:
 TASKS = ((TEXT_GENERATION, build_text_generation),)
 
 KOREAN = {
+    CHAT_NOTE: "💬 채팅 모델: 프롬프트를 모델의 채팅 템플릿으로 대화 형식으로 넣었습니다. 보이는 것은 어시스턴트의 답이고, "
+               "원본 출력에 대화 전체가 있습니다.",
+    SYSTEM_UNUSED_NOTE: "ℹ️ 시스템 프롬프트는 쓰이지 않았습니다: 채팅 템플릿이 있는 채팅 모델만 받습니다.",
+    NO_STREAM_NOTE: "⏳ 프롬프트가 여러 개이거나 num_return_sequences > 1이면 스트리밍하지 않고, 생성이 끝날 때 모든 텍스트가 "
+                    "나타납니다 (스트리밍은 한 번에 텍스트 하나만 따라갑니다).",
     "Text generation": "텍스트 생성",
     "Prompt": "프롬프트",
     "One prompt per line runs them as one batch; a prompt longer than the model's context loses its beginning":
