@@ -358,6 +358,19 @@ def test_every_endpoint_through_gradio_client(client, minilm):
     assert tokens["tokens"][0] == "[CLS]" and np.array(tokens["attentions"]).shape == (6, 12, 7, 7)
 
 
+def test_summary_follows_the_browsers_language(base_url, minilm):
+    """The summary over the vectors is made per request: Korean for a Korean browser, English for an English one."""
+    from gradio_client import Client
+
+    call = dict(text=TEXT, file=None, images=[], pooling="auto", layer=-1, normalize=False, batch_size=32,
+                model=minilm, api_name="/embed")
+    korean = Client(base_url, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    summary = korean.predict(**call)[0]
+    assert "벡터 6개 × 384차원" in summary and "단위 길이" in summary and "vectors" not in summary
+    english = Client(base_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "**6 vectors × 384 dimensions**" in english.predict(**call)[0]
+
+
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
     return subprocess.run([sys.executable, "app.py", "run", *args, "--offline"], cwd=ROOT, input=stdin,

@@ -156,6 +156,22 @@ def test_api_endpoints(client, tiny):
         assert "AutoModelForSeq2SeqLM" in code and details["task"] == api_name[1:].replace("_", "-")
 
 
+def test_truncation_note_follows_the_browsers_language(base_url, tiny):
+    """The note under the result is made per request: Korean for a Korean browser, English for an English one."""
+    from gradio_client import Client
+
+    call = dict(text=f"{SHORT}\n{LONG}", min_length=0, max_length=8, num_beams=0, batch_size=2,
+                model=str(tiny["bart-seq2seq"]), api_name="/summarization")
+    korean = Client(base_url, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    note = korean.predict(**call)[1]
+    note = note["value"] if isinstance(note, dict) else note
+    assert "2번째 줄" in note and "잘렸습니다" in note and "truncated to its limit" not in note
+    english = Client(base_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+    note = english.predict(**call)[1]
+    note = note["value"] if isinstance(note, dict) else note
+    assert "Line 2 was longer than the model takes and was truncated to its limit" in note
+
+
 def test_cli_runs_summarization(tiny):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "summarization", f"{SHORT}\n{LONG}", "--model",

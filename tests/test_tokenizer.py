@@ -332,6 +332,25 @@ def test_endpoints(client, folder, reference):
         client.predict("user: hi", True, folder(WORDPIECE), api_name="/chat_template")
 
 
+def test_result_texts_follow_the_browsers_language(base_url, folder):
+    """Texts drawn with a result (add_tokens summary, compare columns) are made per request: Korean for a Korean
+    browser, English for an English one."""
+    from gradio_client import Client
+
+    korean = Client(base_url, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    english = Client(base_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+    add = dict(new_tokens="트랜스포머", text="트랜스포머 모델", special_tokens=False, model=folder(UNIGRAM),
+               api_name="/add_tokens")
+    summary, _, html = korean.predict(**add)[:3]
+    assert "`add_tokens`의 반환값 **1**" in summary and "임베딩 행렬" in summary and "must grow" not in summary
+    assert "추가 후: 토큰" in html and "After:" not in html
+    summary, _, html = english.predict(**add)[:3]
+    assert "`add_tokens` returned **1**" in summary and "After: " in html
+    compare = ("안녕하세요! 토크나이저", [folder(WORDPIECE), folder(BPE)], True)
+    assert "개 토큰" in korean.predict(*compare, api_name="/tokenizer_compare")[0]
+    assert "</b> tokens" in english.predict(*compare, api_name="/tokenizer_compare")[0]
+
+
 # ---- CLI ---------------------------------------------------------------------------------------------
 def cli(*args):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")

@@ -116,6 +116,19 @@ def test_super_resolution(client, tiny):
     assert details["model_class"] == "Swin2SRForImageSuperResolution"
 
 
+def test_result_texts_follow_the_browsers_language(base_url, tiny):
+    """The sizes line under the upscaled picture is made per request: Korean for a Korean browser."""
+    from gradio_client import Client
+
+    call = dict(image=image_file(sample("bus")), max_input_pixels=65536, model=str(tiny["swin2sr"]),
+                api_name="/image_to_image")
+    korean = Client(base_url, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    sizes = korean.predict(**call)[2]
+    assert "원본 이미지 **61×68**" in sizes and "확대" in sizes and "your image" not in sizes
+    english = Client(base_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "upscaled ×2 to **122×136**" in english.predict(**call)[2]
+
+
 def test_image_feature_extraction(client, tiny):
     summary, preview, raw, code, details = client.predict(image=image_file(CAT), pooling="none",
                                                           model=str(tiny["dinov2"]),

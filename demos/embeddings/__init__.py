@@ -15,8 +15,10 @@ from demos.embeddings.tasks import TASKS
 
 
 def build(ctx) -> None:
+    from demos.embeddings.ui import KOREAN as RESULT_KOREAN
     from demos.embeddings.ui import build as build_tab
 
+    ctx.tr.add_korean(RESULT_KOREAN)  # the texts results show (core.i18n.say), read when a result is drawn
     build_tab(ctx)
 
 

@@ -14,6 +14,7 @@ import gradio as gr
 import numpy as np
 
 from core.files import fresh_dir
+from core.i18n import language_of, say, speaking
 from core.ui import Context, Panels, examples, model_picker, result_panels, wire
 from demos.embeddings import compute, plots
 from demos.embeddings.inputs import IMAGES, PLACEHOLDER, SENTENCES, UPLOAD, read_rows
@@ -108,6 +109,27 @@ def export(name: str, array: list, rows, columns: list[str]) -> list[str]:
 
 
 # ---- renderers --------------------------------------------------------------------------------------------
+# texts made when a result is shown, in the browser's language (core.i18n.say; Korean in KOREAN at the end)
+EMBED_SUMMARY = ("**{rows} vectors × {dims} dimensions** · pooling `{pooling}` · layer `{layer}` · {unit}"
+                 " · norms {low:.3f}–{high:.3f}")
+UNIT = "unit length (L2-normalised)"
+NOT_UNIT = "not normalised"
+FIRST_ROWS = " · the table shows the first {n} rows; the downloads have all of them"
+SIMILARITY_TITLE = "Cosine similarity of {n} rows"
+UNDER = "under 0.01 s"
+PROJECT_SUMMARY = "**{name}** of {n} points to {dims}D took **{took}**"
+EXPLAINED = " · explained variance {parts} = **{total:.1f}%** of the spread"
+MAP_TITLE = "{name} map of {n} rows ({dims}D)"
+NEAREST = "Nearest to **{query}** by {score}"
+ATTENTION_NOTE = "{tokens} tokens · {layers} layers × {heads} heads"
+CUT_AT = " · cut at {n} tokens"
+NORMS_TITLE = "Hidden-state norm of each token after each layer"
+ALL_HEADS = "all heads"
+MEAN_HEADS = "mean of heads"
+HEAD_N = "head {head}"
+ATTENTION_TITLE = "Attention weights, layer {layer} ({which})"
+
+
 def render_embed(c: dict):
     def render(output, inputs, params):
         rows = read_rows(inputs)
@@ -118,11 +140,11 @@ def render_embed(c: dict):
         table = [[i, r.label, r.text, round(float(norms[i]), 4), *[round(float(v), 4) for v in data[i, :shown]]]
                  for i, r in enumerate(rows[:PREVIEW_ROWS])]
         unit = bool(np.allclose(norms, 1.0, atol=1e-3))
-        summary = (f"**{len(rows)} vectors × {dims} dimensions** · pooling `{params.get('pooling', 'auto')}` · "
-                   f"layer `{params.get('layer', -1)}` · {'unit length (L2-normalised)' if unit else 'not normalised'}"
-                   f" · norms {norms.min():.3f}–{norms.max():.3f}")
+        summary = say(EMBED_SUMMARY, rows=len(rows), dims=dims, pooling=params.get("pooling", "auto"),
+                      layer=params.get("layer", -1), unit=say(UNIT if unit else NOT_UNIT), low=norms.min(),
+                      high=norms.max())
         if len(rows) > PREVIEW_ROWS:
-            summary += f" · the table shows the first {PREVIEW_ROWS} rows; the downloads have all of them"
+            summary += say(FIRST_ROWS, n=PREVIEW_ROWS)
         headers = ["#", "label", "text", "norm", *[f"d{j}" for j in range(shown)]]
         return {c["summary"]: summary, c["table"]: gr.update(value=table, headers=headers),
                 c["files"]: export("embeddings", output, rows, [f"d{j}" for j in range(dims)]), c["data"]: output}
@@ -133,7 +155,7 @@ def render_embed(c: dict):
 def render_similarity(c: dict):
     def render(output, inputs, params):
         rows = read_rows(inputs)
-        return {c["plot"]: plots.heatmap(output, rows, f"Cosine similarity of {len(rows)} rows"), c["data"]: output}
+        return {c["plot"]: plots.heatmap(output, rows, say(SIMILARITY_TITLE, n=len(rows))), c["data"]: output}
 
     return render
 
@@ -141,12 +163,12 @@ def render_similarity(c: dict):
 def project_summary(output: dict, n: int) -> str:
     name = compute.METHOD_NAMES[output["method"]]
     seconds = output["seconds"]
-    took = f"{seconds:.2f} s" if seconds >= 0.01 else "under 0.01 s"
-    text = f"**{name}** of {n} points to {output['dimensions']}D took **{took}**"
+    took = f"{seconds:.2f} s" if seconds >= 0.01 else say(UNDER)
+    text = say(PROJECT_SUMMARY, name=name, n=n, dims=output["dimensions"], took=took)
     ratios = output.get("explained_variance_ratio")
     if ratios:
         parts = " + ".join(f"{100 * r:.1f}%" for r in ratios)
-        text += f" · explained variance {parts} = **{100 * sum(ratios):.1f}%** of the spread"
+        text += say(EXPLAINED, parts=parts, total=100 * sum(ratios))
     used = {k: v for k, v in output.get("parameters", {}).items() if k in ("perplexity", "n_neighbors", "min_dist", "metric")}
     if used:
         text += " · " + ", ".join(f"{k}={v}" for k, v in used.items())
@@ -157,7 +179,7 @@ def render_project(c: dict):
     def render(output, inputs, params):
         rows = read_rows(inputs)
         name = compute.METHOD_NAMES[output["method"]]
-        title = f"{name} map of {len(rows)} rows ({output['dimensions']}D)"
+        title = say(MAP_TITLE, name=name, n=len(rows), dims=output["dimensions"])
         axes = plots.axis_names(output)
         return {c["summary"]: project_summary(output, len(rows)), c["plot"]: plots.scatter(output, rows, title),
                 c["files"]: export("projection", output["points"], rows, axes), c["data"]: output}
@@ -170,7 +192,7 @@ def render_neighbors(c: dict):
         score = "cosine" if output["metric"] == "cosine" else "distance"
         table = [[n["rank"], round(n["score"], 4), n["label"], n["text"], n["index"]] for n in output["neighbors"]]
         return {c["table"]: gr.update(value=table, headers=["rank", score, "label", "text", "#"]),
-                c["note"]: f"Nearest to **{output['query']}** by {output['score']}", c["data"]: output}
+                c["note"]: say(NEAREST, query=output["query"], score=output["score"]), c["data"]: output}
 
     return render
 
@@ -178,11 +200,11 @@ def render_neighbors(c: dict):
 def render_attention(c: dict):
     def render(output, inputs, params):
         layers, heads = output["layers"], output["heads"]
-        note = f"{len(output['tokens'])} tokens · {layers} layers × {heads} heads"
+        note = say(ATTENTION_NOTE, tokens=len(output["tokens"]), layers=layers, heads=heads)
         if output.get("truncated"):
-            note += f" · cut at {compute.MAX_TOKENS} tokens"
+            note += say(CUT_AT, n=compute.MAX_TOKENS)
         return {
-            c["norms"]: plots.norms(output, "Hidden-state norm of each token after each layer"),
+            c["norms"]: plots.norms(output, say(NORMS_TITLE)),
             c["plot"]: plots.attention(output, layers, "all", attention_title(layers, "all")),
             c["layer"]: gr.update(minimum=1, maximum=layers, value=layers, interactive=True),
             c["head"]: gr.update(choices=plots.head_choices(heads), value="all", interactive=True),
@@ -198,15 +220,17 @@ ALL_HEADS_HINT = "rows = query token (attending), columns = key token (attended 
 
 
 def attention_title(layer: int, head) -> str:
-    which = {"all": "all heads", "mean": "mean of heads"}.get(str(head), f"head {head}")
-    title = f"Attention weights, layer {int(layer)} ({which})"
-    return f"{title}<br><sup>{ALL_HEADS_HINT}</sup>" if str(head) == "all" else title
+    which = say({"all": ALL_HEADS, "mean": MEAN_HEADS}.get(str(head), HEAD_N), head=head)
+    title = say(ATTENTION_TITLE, layer=int(layer), which=which)
+    return f"{title}<br><sup>{say(ALL_HEADS_HINT)}</sup>" if str(head) == "all" else title
 
 
-def redraw_attention(output, layer, head):
+def redraw_attention(output, layer, head, request: gr.Request = None):
     if not output:
         return gr.skip()
-    return plots.attention(output, int(layer), head, attention_title(layer, head))
+    with speaking(language_of(request), KOREAN):  # the title follows the browser, like the first drawing
+        title = attention_title(layer, head)
+    return plots.attention(output, int(layer), head, title)
 
 
 # ---- wiring ------------------------------------------------------------------------------------------------
@@ -365,3 +389,26 @@ def build_attention(ctx: Context, model) -> None:
     for control in (layer, head):
         control.input(redraw_attention, [state, layer, head], [plot], api_visibility="private",
                       show_progress="minimal")
+
+
+KOREAN = {
+    EMBED_SUMMARY: "**벡터 {rows}개 × {dims}차원** · pooling `{pooling}` · layer `{layer}` · {unit}"
+                   " · 노름 {low:.3f}–{high:.3f}",
+    UNIT: "단위 길이 (L2 정규화됨)",
+    NOT_UNIT: "정규화되지 않음",
+    FIRST_ROWS: " · 표에는 처음 {n}행만 보입니다; 내려받은 파일에는 모두 있습니다",
+    SIMILARITY_TITLE: "{n}행의 코사인 유사도",
+    UNDER: "0.01초 미만",
+    PROJECT_SUMMARY: "점 {n}개를 **{name}**(으)로 {dims}D에 투영하는 데 **{took}** 걸렸습니다",
+    EXPLAINED: " · 설명된 분산 {parts} = 전체 퍼짐의 **{total:.1f}%**",
+    MAP_TITLE: "{n}행의 {name} 지도 ({dims}D)",
+    NEAREST: "**{query}**에 가장 가까운 것 ({score} 기준)",
+    ATTENTION_NOTE: "토큰 {tokens}개 · 레이어 {layers}개 × 헤드 {heads}개",
+    CUT_AT: " · {n} 토큰에서 자름",
+    NORMS_TITLE: "레이어마다 각 토큰의 은닉 상태 노름",
+    ALL_HEADS: "모든 헤드",
+    MEAN_HEADS: "헤드 평균",
+    HEAD_N: "헤드 {head}",
+    ATTENTION_TITLE: "어텐션 가중치, 레이어 {layer} ({which})",
+    ALL_HEADS_HINT: "행 = 쿼리 토큰 (주의를 주는 쪽), 열 = 키 토큰 (주의를 받는 쪽); 토큰을 읽으려면 헤드 하나를 고르세요",
+}

@@ -19,6 +19,7 @@ import gradio as gr
 from core import images
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
+from core.i18n import language_of, say, speaking
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.multimodal.common import (
@@ -312,23 +313,32 @@ def word_rows(words: list[dict], answers: list[dict]) -> list[list]:
     return [[i, w["word"], *w["box"], w.get("conf", ""), rank_of.get(i, "")] for i, w in enumerate(words)]
 
 
+OWN_BOXES = "✍️ Your {count} word boxes were used: no OCR ran."
+OCR_READ = ("🔎 Tesseract OCR ({lang}) read {count} words: each is boxed in blue; "
+            "the table under the result lists them with their boxes (0-1000 scale).")
+NO_OCR_MODEL = "🖼️ This model reads the pixels itself (no OCR)."
+OCR_EMPTY = ("⚠️ OCR found no text in this document: try a sharper or larger scan, another OCR language, "
+             "or type the word boxes yourself.")
+FIRST_PAGE = "📄 Only the first page of this {pages}-page PDF was read."
+NO_ANSWER = "(no answer)"
+NO_WORDS_YET = "Run the task first: there are no OCR words to reuse yet."
+
+
 def notes_for(output: dict, inputs: dict, params: dict) -> str:
     words = output["words"]
     notes = []
     if parse_word_boxes(inputs.get(WORD_BOXES)):
-        notes.append(f"✍️ Your {len(words)} word boxes were used: no OCR ran.")
+        notes.append(say(OWN_BOXES, count=len(words)))
     elif words:
-        notes.append(f"🔎 Tesseract OCR ({lang_of(params)}) read {len(words)} words: each is boxed in blue; "
-                     "the table under the result lists them with their boxes (0-1000 scale).")
+        notes.append(say(OCR_READ, lang=lang_of(params), count=len(words)))
     elif output["answers"]:
-        notes.append("🖼️ This model reads the pixels itself (no OCR).")
+        notes.append(say(NO_OCR_MODEL))
     else:
-        notes.append("⚠️ OCR found no text in this document: try a sharper or larger scan, another OCR language, "
-                     "or type the word boxes yourself.")
+        notes.append(say(OCR_EMPTY))
     if has_document(inputs) and is_pdf(inputs["image"]):
         pages = pdf_first_page(path_of(inputs["image"]))[1]
         if pages > 1:
-            notes.append(f"📄 Only the first page of this {pages}-page PDF was read.")
+            notes.append(say(FIRST_PAGE, pages=pages))
     return "\n\n".join(notes)
 
 
@@ -337,7 +347,7 @@ def render_document_qa(components: dict):
         answers = distinct_answers(output["answers"])
         label = {}
         for a in reversed(answers):  # the best score wins when two spans read the same
-            label[a.get("answer") or "(no answer)"] = float(a.get("score") or 0.0)
+            label[a.get("answer") or say(NO_ANSWER)] = float(a.get("score") or 0.0)
         drawn = draw_document(load_document(inputs["image"]), output["words"], answers) \
             if has_document(inputs) else None
         return {
@@ -360,11 +370,12 @@ def preview_document(value: Any):
         raise gr.Error(err.text(), print_exception=False) from None
 
 
-def words_as_boxes(raw: Any) -> tuple[str, Any]:
+def words_as_boxes(raw: Any, request: gr.Request = None) -> tuple[str, Any]:
     """The last run's words as word-box text (one [word, box] per line), for the Word boxes field."""
     words = (raw or {}).get("words") if isinstance(raw, dict) else None
     if not words:
-        raise gr.Error("Run the task first: there are no OCR words to reuse yet.", print_exception=False)
+        with speaking(language_of(request), KOREAN):
+            raise gr.Error(say(NO_WORDS_YET), print_exception=False)
     lines = [json.dumps([w["word"], w["box"]], ensure_ascii=False) for w in words]
     return "[" + ",\n ".join(lines) + "]", gr.update(open=True)
 
@@ -445,4 +456,14 @@ KOREAN = {
     "OCR words and boxes": "OCR 단어와 상자",
     "Words the model read (boxes on a 0-1000 scale)": "모델이 읽은 단어 (상자는 0-1000 척도)",
     "Use these words as word boxes (the next run skips OCR)": "이 단어들을 단어 상자로 사용 (다음 실행은 OCR 생략)",
+    # texts made when a result is shown (core.i18n.say)
+    OWN_BOXES: "✍️ 직접 준 단어 상자 {count}개를 사용했습니다: OCR은 실행하지 않았습니다.",
+    OCR_READ: "🔎 Tesseract OCR({lang})이 단어 {count}개를 읽었습니다: 각 단어는 파란 상자로 표시했고, "
+              "결과 아래 표에 상자 좌표(0-1000 척도)와 함께 나옵니다.",
+    NO_OCR_MODEL: "🖼️ 이 모델은 픽셀을 직접 읽습니다 (OCR 없음).",
+    OCR_EMPTY: "⚠️ OCR이 이 문서에서 글자를 찾지 못했습니다: 더 선명하거나 큰 스캔, 다른 OCR 언어를 써 보거나 "
+               "단어 상자를 직접 입력하세요.",
+    FIRST_PAGE: "📄 {pages}쪽짜리 PDF에서 첫 쪽만 읽었습니다.",
+    NO_ANSWER: "(답 없음)",
+    NO_WORDS_YET: "먼저 작업을 실행하세요: 다시 쓸 OCR 단어가 아직 없습니다.",
 }

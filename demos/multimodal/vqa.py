@@ -13,6 +13,7 @@ from __future__ import annotations
 import gradio as gr
 
 from core.codegen import from_pretrained
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.multimodal.common import int_param, picture, required_text, rows_with_files
@@ -139,11 +140,14 @@ VQA = TaskSpec(
 )
 
 
+EMPTY = "(empty)"  # an empty answer's label, in the browser's language
+
+
 def render_vqa(components: dict):
     def render(output: list[dict], inputs: dict, params: dict) -> dict:
         label: dict[str, float] = {}
         for a in reversed(output):
-            label[a["answer"] or "(empty)"] = float(a["score"])
+            label[a["answer"] or say(EMPTY)] = float(a["score"])
         return {components["answers"]: dict(sorted(label.items(), key=lambda kv: -kv[1]))}
 
     return render
@@ -189,4 +193,6 @@ KOREAN = {
     "writes its answer, scored by the probability of its words.":
         "ViLT는 정해진 답 목록에서 고릅니다 (답마다 따로 점수를 매기므로 합이 1이 아닐 수 있습니다); "
         "BLIP은 답을 직접 생성하며, 점수는 그 단어들의 확률입니다.",
+    # texts made when a result is shown (core.i18n.say)
+    EMPTY: "(빈 답)",
 }

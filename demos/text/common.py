@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.errors import UserError
+from core.i18n import say
 
 
 def lines_of(text: str | list[str] | None, what: str = "Input text") -> list[str]:
@@ -35,6 +36,21 @@ GENERATION_SLIDERS: dict[str, tuple[float, float, float, str]] = {
     "batch_size": (1, 32, 1, "Lines per generate call (several lines run as batches)"),
 }
 SAMPLING = ("temperature", "top_k", "top_p")
+
+# which lines of the input a note is about ("The input" for a single text); say() makes them Korean
+THE_INPUT = "The input"
+LINE = "Line {lines}"
+LINES = "Lines {lines}"
+WHICH_KOREAN = {THE_INPUT: "입력", LINE: "{lines}번째 줄", LINES: "{lines}번째 줄"}
+
+
+def which_lines(lines: list[int], total: int, *, plural: bool = True) -> str:
+    """"The input" when there is one text, else "Line 3" / "Lines 2, 5" (in the request's language).
+    plural=False keeps "Line" for several lines too."""
+    if total == 1:
+        return say(THE_INPUT)
+    return say(LINES if plural and len(lines) > 1 else LINE, lines=", ".join(map(str, lines)))
+
 
 GENERATION_KOREAN = {
     "Tokens to generate at most": "생성할 최대 토큰 수",

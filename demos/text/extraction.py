@@ -25,9 +25,10 @@ import gradio as gr
 
 from core.codegen import call_args, from_pretrained, pipeline_code, place_kwargs, py, source_kwargs
 from core.errors import UserError
+from core.i18n import language_of, say, speaking
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.text.common import has_entailment, lines_of, one_or_many, reads_plain_text
+from demos.text.common import WHICH_KOREAN, has_entailment, lines_of, one_or_many, reads_plain_text, which_lines
 
 
 # ---- shared helpers ---------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def _batch(texts: list[str], params: dict) -> dict:
 
 
 def _which(lines: list[int], total: int) -> str:
-    return "The input" if total == 1 else ("Line " if len(lines) == 1 else "Lines ") + ", ".join(map(str, lines))
+    return which_lines(lines, total)
 
 
 def attach_note(ctx: Context, task: TaskSpec, trigger: Callable, fields: dict, model: gr.Dropdown,
@@ -82,16 +83,24 @@ def attach_note(ctx: Context, task: TaskSpec, trigger: Callable, fields: dict, m
     names = list(fields)
 
     def check(*args):
-        values = dict(zip(names, args[:-1]))
+        *given, model_id, request = args
+        values = dict(zip(names, given))
         inputs = {k: v for k, v in values.items() if k in task.inputs}
         params = {k: v for k, v in values.items() if k not in task.inputs}
         try:
-            entry, _ = ctx.models.get(task.loader, args[-1], task=task.id)
-            with entry.lock:  # fast tokenizers must not be used by two threads at once
+            entry, _ = ctx.models.get(task.loader, model_id, task=task.id)
+            with entry.lock, speaking(language_of(request), ctx.tr.korean):  # one thread per fast tokenizer
                 text = describe(entry.obj, inputs, params)
         except Exception:  # the run reports the same problem as a proper error
             text = ""
         return gr.update(value=text, visible=bool(text))
+
+    # gradio injects the request (for the note's language) into the positional parameter annotated gr.Request
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    check.__signature__ = inspect.Signature(
+        [inspect.Parameter(f"value_{i}", kind) for i in range(len(names) + 1)]
+        + [inspect.Parameter("request", kind, annotation=gr.Request)])
+    check.__annotations__ = {"request": gr.Request}
 
     trigger(check, inputs=[*fields.values(), model], outputs=[note], api_visibility="private",
             show_progress="hidden")
@@ -163,12 +172,17 @@ def note_token_classification(pipe, inputs: dict, params: dict) -> str:
         return ""
     which = _which(long, len(texts))
     if "stride" in kwargs:
-        return (f"ℹ️ {which} is longer than the {limit} tokens the model reads at once: the pipeline read it "
-                f"whole in overlapping windows (stride={kwargs['stride']}).")
-    why = ("aggregation_strategy \"none\" cannot use windows" if kwargs["aggregation_strategy"] == "none"
-           else "stride is 0")
-    return (f"⚠️ {which} is longer than the {limit} tokens the model reads at once and was truncated: only "
-            f"the beginning was tagged ({why}; choose simple/first/average/max with a stride to read it all).")
+        return say(TOKEN_WINDOWED, which=which, limit=limit, stride=kwargs["stride"])
+    why = say(NO_WINDOWS_NONE if kwargs["aggregation_strategy"] == "none" else NO_WINDOWS_STRIDE)
+    return say(TOKEN_TRUNCATED, which=which, limit=limit, why=why)
+
+
+TOKEN_WINDOWED = ("ℹ️ {which} is longer than the {limit} tokens the model reads at once: the pipeline read it "
+                  "whole in overlapping windows (stride={stride}).")
+TOKEN_TRUNCATED = ("⚠️ {which} is longer than the {limit} tokens the model reads at once and was truncated: only "
+                   "the beginning was tagged ({why}; choose simple/first/average/max with a stride to read it all).")
+NO_WINDOWS_NONE = "aggregation_strategy \"none\" cannot use windows"
+NO_WINDOWS_STRIDE = "stride is 0"
 
 
 def code_token_classification(ref, inputs: dict, params: dict, place) -> str:
@@ -404,8 +418,12 @@ def note_question_answering(bundle, inputs: dict, params: dict) -> str:
     if count == 1:
         return ""
     size, stride = qa_sizes(bundle.processor, bundle.model.config, kwargs)
-    return (f"ℹ️ The context is longer than one window of {size} tokens: it was read in {count} overlapping "
-            f"windows (doc_stride={stride}), and the answers are the best spans of all of them.")
+    return say(QA_WINDOWED, size=size, count=count, stride=stride)
+
+
+QA_WINDOWED = ("ℹ️ The context is longer than one window of {size} tokens: it was read in {count} overlapping "
+               "windows (doc_stride={stride}), and the answers are the best spans of all of them.")
+NO_ANSWER = "(no answer)"
 
 
 REMOVED_NOTE = ('transformers 5 removed pipeline("question-answering"): the 4.x one-liner now raises KeyError.\n'
@@ -466,12 +484,12 @@ def render_question_answering(components: dict):
         rows, spans, taken = [], [], []
         for number, answers in enumerate(per_question, start=1):
             for rank, a in enumerate(answers, start=1):
-                rows.append([number, rank, a["answer"] or "(no answer)", round(float(a["score"]), 4), a["start"], a["end"]])
+                rows.append([number, rank, a["answer"] or say(NO_ANSWER), round(float(a["score"]), 4), a["start"], a["end"]])
             best = answers[0] if answers else None
             if best and best["answer"] and not any(s < best["end"] and best["start"] < e for s, e in taken):
                 taken.append((best["start"], best["end"]))
                 spans.append((best["start"], best["end"], "answer" if len(questions) == 1 else f"Q{number}"))
-        best_texts = [(answers[0]["answer"] or "(no answer)") if answers else "(no answer)" for answers in per_question]
+        best_texts = [(answers[0]["answer"] if answers else "") or say(NO_ANSWER) for answers in per_question]
         labels = sorted({label for _, _, label in spans})
         headers = ["question", "rank", "answer", "score", "start", "end"]
         widths = ["14%", "10%", "40%", "14%", "11%", "11%"]
@@ -576,8 +594,11 @@ def note_zero_shot_classification(pipe, inputs: dict, params: dict) -> str:
     long = [i + 1 for i, n in enumerate(counts) if n > limit]
     if not long:
         return ""
-    return (f"⚠️ {_which(long, len(texts))} with its hypothesis is longer than the {limit} tokens the model reads: "
-            "the text was truncated (the hypothesis is kept whole), so only its beginning was classified.")
+    return say(ZERO_SHOT_TRUNCATED, which=_which(long, len(texts)), limit=limit)
+
+
+ZERO_SHOT_TRUNCATED = ("⚠️ {which} with its hypothesis is longer than the {limit} tokens the model reads: "
+                       "the text was truncated (the hypothesis is kept whole), so only its beginning was classified.")
 
 
 def code_zero_shot_classification(ref, inputs: dict, params: dict, place) -> str:
@@ -742,8 +763,13 @@ def note_table_question_answering(pipe, inputs: dict, params: dict) -> str:
     kept, total = max(row_ids, default=0), len(frame)
     if kept >= total:
         return ""
-    return (f"⚠️ The table is larger than the {pipe.tokenizer.model_max_length} tokens the model reads: only its "
-            f"first {kept} of {total} rows were used (TAPAS drops rows to fit, truncation=\"drop_rows_to_fit\").")
+    return say(TABLE_TRUNCATED, limit=pipe.tokenizer.model_max_length, kept=kept, total=total)
+
+
+TABLE_TRUNCATED = ("⚠️ The table is larger than the {limit} tokens the model reads: only its first {kept} of {total} "
+                   "rows were used (TAPAS drops rows to fit, truncation=\"drop_rows_to_fit\").")
+NO_CELLS = "(no cells selected)"
+NO_AGGREGATION = "(this model has no aggregation head)"
 
 
 TABLE_NOTE = ("TAPAS reads every cell as text: give strings (numbers as \"36542\"); with int cells (pandas'\n"
@@ -796,8 +822,8 @@ def render_table_qa(components: dict):
         rows = [[q, r["answer"], r.get("aggregator", ""), ", ".join(map(str, r["cells"]))]
                 for q, r in zip(queries, results)]
         return {
-            components["answer"]: "\n".join(r["answer"] if r["cells"] else "(no cells selected)" for r in results),
-            components["aggregator"]: first.get("aggregator", "(this model has no aggregation head)"),
+            components["answer"]: "\n".join(r["answer"] if r["cells"] else say(NO_CELLS) for r in results),
+            components["aggregator"]: first.get("aggregator", say(NO_AGGREGATION)),
             components["cells"]: styled_table(table, first["coordinates"]),
             components["per_query"]: gr.update(value=rows, visible=len(results) > 1),
         }
@@ -911,8 +937,11 @@ def note_fill_mask(pipe, inputs: dict, params: dict) -> str:
     long = [i + 1 for i, n in enumerate(token_counts(pipe.tokenizer, texts)) if n > limit]
     if not long:
         return ""
-    return (f"⚠️ {_which(long, len(texts))} is longer than the {limit} tokens the model reads and was truncated: "
-            "the words after the cut did not help to fill the mask.")
+    return say(FILL_TRUNCATED, which=_which(long, len(texts)), limit=limit)
+
+
+FILL_TRUNCATED = ("⚠️ {which} is longer than the {limit} tokens the model reads and was truncated: "
+                  "the words after the cut did not help to fill the mask.")
 
 
 def code_fill_mask(ref, inputs: dict, params: dict, place) -> str:
@@ -1119,4 +1148,23 @@ KOREAN = {
         "이 단어들만 점수 매기기, 쉼표로 구분 (비우면 전체 어휘)",
     "Candidates": "후보",
     "Filled sentences": "채워진 문장",
+    # notes and texts made when a result is shown (core.i18n.say)
+    **WHICH_KOREAN,
+    TOKEN_WINDOWED: "ℹ️ {which}의 길이가 모델이 한 번에 읽는 {limit} 토큰을 넘습니다: 파이프라인이 겹치는 창으로 나누어 "
+                    "전체를 읽었습니다 (stride={stride}).",
+    TOKEN_TRUNCATED: "⚠️ {which}의 길이가 모델이 한 번에 읽는 {limit} 토큰을 넘어 잘렸습니다: 앞부분만 태깅했습니다 "
+                     "({why}; 전체를 읽으려면 simple/first/average/max 중 하나와 stride를 함께 쓰세요).",
+    NO_WINDOWS_NONE: "aggregation_strategy \"none\"은 창을 쓸 수 없습니다",
+    NO_WINDOWS_STRIDE: "stride가 0입니다",
+    QA_WINDOWED: "ℹ️ 문맥이 창 하나({size} 토큰)보다 깁니다: 겹치는 창 {count}개로 나누어 읽었고 (doc_stride={stride}), "
+                 "답은 모든 창에서 가장 좋은 구간입니다.",
+    NO_ANSWER: "(답 없음)",
+    ZERO_SHOT_TRUNCATED: "⚠️ {which}에 가설 문장을 더한 길이가 모델이 읽는 {limit} 토큰을 넘습니다: 텍스트가 잘려서 "
+                         "(가설은 그대로 유지) 앞부분만 분류했습니다.",
+    TABLE_TRUNCATED: "⚠️ 표가 모델이 읽는 {limit} 토큰보다 큽니다: 전체 {total}행 중 처음 {kept}행만 사용했습니다 "
+                     "(TAPAS는 길이에 맞추려고 행을 버립니다, truncation=\"drop_rows_to_fit\").",
+    NO_CELLS: "(선택된 셀 없음)",
+    NO_AGGREGATION: "(이 모델에는 집계 헤드가 없습니다)",
+    FILL_TRUNCATED: "⚠️ {which}의 길이가 모델이 읽는 {limit} 토큰을 넘어 잘렸습니다: 잘린 뒤의 단어는 마스크를 채우는 데 "
+                    "쓰이지 않았습니다.",
 }

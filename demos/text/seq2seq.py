@@ -16,9 +16,18 @@ import gradio as gr
 
 from core.codegen import from_pretrained, py
 from core.errors import UserError
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.text.common import GENERATION_KOREAN, batch_size_of, generation_controls, generation_kwargs, lines_of
+from demos.text.common import (
+    GENERATION_KOREAN,
+    WHICH_KOREAN,
+    batch_size_of,
+    generation_controls,
+    generation_kwargs,
+    lines_of,
+    which_lines,
+)
 
 LOADER = Loader.auto("AutoModelForSeq2SeqLM", "AutoTokenizer")
 ARCHITECTURES = (
@@ -291,6 +300,10 @@ TEXT2TEXT = TaskSpec(
 
 
 # ---- the three sub-tabs ----------------------------------------------------------------------------------
+TRUNCATED = ("⚠️ {which} was longer than the model takes and was truncated to its limit: "
+             "the result covers only the beginning (\"truncated\": true in the raw output).")
+
+
 def render_seq2seq(components: dict, output_key: str):
     """render(output, inputs, params) for the result text, the truncation note and the per-line table."""
 
@@ -299,9 +312,7 @@ def render_seq2seq(components: dict, output_key: str):
         cut = [i + 1 for i, item in enumerate(output) if item.get("truncated")]
         note = ""
         if cut:
-            which = "The input" if len(output) == 1 else f"Line {', '.join(map(str, cut))}"
-            note = (f"⚠️ {which} was longer than the model takes and was truncated to its limit: "
-                    "the result covers only the beginning (\"truncated\": true in the raw output).")
+            note = say(TRUNCATED, which=which_lines(cut, len(output), plural=False))
         table = [[text, item[output_key], bool(item.get("truncated"))] for text, item in zip(texts, output)]
         return {
             components["result"]: "\n".join(item[output_key] for item in output),
@@ -436,4 +447,8 @@ KOREAN = {
         "transformers 5에서 이 파이프라인이 제거되었습니다: 앱은 AutoModelForSeq2SeqLM + model.generate로 실행하며, "
         "코드 패널에 바로 그 코드가 나옵니다.",
     **GENERATION_KOREAN,
+    # notes made when a result is shown (core.i18n.say)
+    **WHICH_KOREAN,
+    TRUNCATED: "⚠️ {which}의 길이가 모델이 받는 한도를 넘어 한도까지 잘렸습니다: 결과는 앞부분만 담고 있습니다 "
+               "(원시 출력에서 \"truncated\": true).",
 }

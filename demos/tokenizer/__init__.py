@@ -14,8 +14,10 @@ from demos.tokenizer.tasks import TASKS
 
 
 def build(ctx) -> None:
+    from demos.tokenizer.ui import KOREAN as RESULT_KOREAN
     from demos.tokenizer.ui import build as build_tab
 
+    ctx.tr.add_korean(RESULT_KOREAN)  # the texts results show (core.i18n.say), read when a result is drawn
     build_tab(ctx)
 
 

@@ -9,7 +9,7 @@ import inspect
 import gradio as gr
 
 from core.errors import UserError
-from core.i18n import language_of
+from core.i18n import language_of, say, speaking
 from core.models import ModelRef
 from core.ui import Context, examples, jsonable, model_picker, result_panels, wire
 from demos.tokenizer import tasks as T
@@ -159,34 +159,45 @@ def build_compare(ctx: Context) -> None:
     panels = result_panels(ctx, task)
 
     def handler(text, models, add_special_tokens, request: gr.Request = None):
+        lang = language_of(request)
         try:
             output, code, details = run_compare(ctx, text, models, {"add_special_tokens": add_special_tokens})
         except UserError as err:
-            raise gr.Error(err.text(language_of(request)), print_exception=False) from None
-        return {grid: view.compare_html(text, output["results"]), table: compare_rows(output["results"]),
+            raise gr.Error(err.text(lang), print_exception=False) from None
+        with speaking(lang, ctx.tr.korean):  # the drawn tokens' texts follow the browser (core.i18n.say)
+            drawn = view.compare_html(text, output["results"])
+        return {grid: drawn, table: compare_rows(output["results"]),
                 panels.raw: jsonable(output), panels.code: code, panels.details: details}
 
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("text", "models", "add_special_tokens")]
-    params.append(inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=gr.Request))
+    # positional: gradio injects the request (for the language) only into positional parameters
+    params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request))
     handler.__signature__ = inspect.Signature(params)
     gr.on(triggers=[run.click], fn=handler, inputs=[text, models, special],
           outputs=[grid, table, panels.raw, panels.code, panels.details], api_name=task.api_name, concurrency_limit=2)
 
 
 # ---- decode ------------------------------------------------------------------------------------
+# texts made when a result is shown, in the browser's language (core.i18n.say; Korean in KOREAN at the end)
+ROUND_TRIP_OK = "✅ `decode(ids, skip_special_tokens=True) == text`: the round trip gives the text back exactly."
+ROUND_TRIP_BAD = "❌ The round trip does not give the text back."
+DIFFER_FROM = " They differ from character {where}: {back} instead of {text}."
+CASE_AND_SPACES = " Only case and spacing differ (the tokenizer lowercases or normalises spaces)."
+TEXT_CHANGED = " Some text was lost or changed (unknown tokens, normalisation, or characters the vocabulary lacks)."
+N_IDS = "<b>{n}</b> ids: <code>{ids}</code>"
+
+
 def round_trip_markdown(output: dict) -> str:
     trip = output.get("round_trip")
     if not trip:
         return ""
     if trip["equal"]:
-        return "✅ `decode(ids, skip_special_tokens=True) == text`: the round trip gives the text back exactly."
+        return say(ROUND_TRIP_OK)
     where = trip["first_difference"]
     back = output["decoded_skip_special_tokens"]
-    detail = f" They differ from character {where}: {back[where:where + 12]!r} instead of {trip['text'][where:where + 12]!r}."
-    why = (" Only case and spacing differ (the tokenizer lowercases or normalises spaces)."
-           if trip["equal_ignoring_case_and_spaces"] else
-           " Some text was lost or changed (unknown tokens, normalisation, or characters the vocabulary lacks).")
-    return f"❌ The round trip does not give the text back.{detail}{why}"
+    detail = say(DIFFER_FROM, where=where, back=repr(back[where:where + 12]), text=repr(trip["text"][where:where + 12]))
+    why = say(CASE_AND_SPACES if trip["equal_ignoring_case_and_spaces"] else TEXT_CHANGED)
+    return say(ROUND_TRIP_BAD) + detail + why
 
 
 def build_decode(ctx: Context) -> None:
@@ -216,7 +227,7 @@ def build_decode(ctx: Context) -> None:
     def render(output, inputs, params):
         ids_text = ", ".join(map(str, output["ids"][:64])) + (" …" if len(output["ids"]) > 64 else "")
         html = view.pieces_html(output["tokens"], output["ids"], output["special_tokens_mask"], output.get("readable"),
-                                head=f"<b>{len(output['ids'])}</b> ids: <code>{view.esc(ids_text)}</code>")
+                                head=say(N_IDS, n=len(output["ids"]), ids=view.esc(ids_text)))
         return {tokens: html, decoded: output["decoded"], skipped: output["decoded_skip_special_tokens"],
                 trip: round_trip_markdown(output)}
 
@@ -247,10 +258,11 @@ def build_token_lookup(ctx: Context) -> None:
         forward = output.get("tokens_to_ids", {}).get("details", [])
         backward = output.get("ids_to_tokens", {}).get("details", [])
         return {
-            to_ids: [[r["token"], r["id"], "yes" if r["in_vocabulary"] else f"no → {output['unk_token']}",
+            to_ids: [[r["token"], r["id"], say(view.YES) if r["in_vocabulary"] else f"{say(view.NO)} → {output['unk_token']}",
                       " ".join(r.get("tokenized_as", [])) + (f"  {r['tokenized_ids']}" if r.get("tokenized_ids") else "")]
                      for r in forward],
-            to_tokens: [[r["id"], r["token"], r["readable"], r["bytes"], "yes" if r["special"] else ""] for r in backward],
+            to_tokens: [[r["id"], r["token"], r["readable"], r["bytes"], say(view.YES) if r["special"] else ""]
+                        for r in backward],
         }
 
     wire(ctx, task, run.click, {"tokens": tokens, "ids": ids}, model, render, panels, [to_ids, to_tokens],
@@ -258,6 +270,16 @@ def build_token_lookup(ctx: Context) -> None:
 
 
 # ---- add tokens --------------------------------------------------------------------------------
+BEFORE = "Before: {n} tokens"
+AFTER = "After: {n} tokens"
+READABLE = "Readable"
+ADDED = "`add_tokens` returned **{added}**: `len(tokenizer)` {before:,} → **{after:,}**."
+KNOWN = " {n} of the tokens were already in the vocabulary: they keep their id."
+KNOWN_SPECIAL = " {n} of the tokens were already in the vocabulary: they keep their id and are now special tokens."
+RESIZE = ("The model's embedding matrix must grow to match: `model.resize_token_embeddings({size})` (see the code "
+          "below); the new rows start untrained.")
+
+
 def build_add_tokens(ctx: Context) -> None:
     task, tr = T.ADD_TOKENS, ctx.tr
     with gr.Row():
@@ -287,20 +309,16 @@ def build_add_tokens(ctx: Context) -> None:
             html = "".join(
                 view.pieces_html(output[when]["tokens"], output[when]["input_ids"], None, output[when].get("readable"),
                                  new_ids=new_ids if when == "after" else frozenset(),
-                                 label_raw=f"{when.title()}: {len(output[when]['input_ids'])} tokens",
-                                 label_readable="Readable")
+                                 label_raw=say(BEFORE if when == "before" else AFTER, n=len(output[when]["input_ids"])),
+                                 label_readable=say(READABLE))
                 for when in ("before", "after"))
         known = sum(r["was_in_vocabulary"] for r in output["new_tokens"])
-        md = (f"`add_tokens` returned **{output['added']}**: `len(tokenizer)` {output['len_before']:,} → "
-              f"**{output['len_after']:,}**.")
+        md = say(ADDED, added=output["added"], before=output["len_before"], after=output["len_after"])
         if known:
-            md += (f" {known} of the tokens were already in the vocabulary: they keep their id"
-                   + (" and are now special tokens." if output["special_tokens"] else "."))
+            md += say(KNOWN_SPECIAL if output["special_tokens"] else KNOWN, n=known)
         if output["len_after"] != output["len_before"]:
-            md += ("\n\nThe model's embedding matrix must grow to match: "
-                   f"`model.resize_token_embeddings({output['resize_token_embeddings']})` (see the code below); "
-                   "the new rows start untrained.")
-        rows = [[r["token"], r["id"], "yes" if r["was_in_vocabulary"] else "no"] for r in output["new_tokens"]]
+            md += "\n\n" + say(RESIZE, size=output["resize_token_embeddings"])
+        rows = [[r["token"], r["id"], say(view.YES if r["was_in_vocabulary"] else view.NO)] for r in output["new_tokens"]]
         return {summary: md, table: rows, tokens: html}
 
     wire(ctx, task, run.click, {"new_tokens": new, "text": text, "special_tokens": special}, model, render, panels,
@@ -308,6 +326,10 @@ def build_add_tokens(ctx: Context) -> None:
 
 
 # ---- chat template -----------------------------------------------------------------------------
+CHAT_COUNTS = ("<b>{tokens:,}</b> tokens; the messages alone are {content:,} tokens, the template adds the other "
+               "{added:,}")
+
+
 def build_chat_template(ctx: Context) -> None:
     task, tr = T.CHAT_TEMPLATE, ctx.tr
     with gr.Row():
@@ -330,8 +352,8 @@ def build_chat_template(ctx: Context) -> None:
 
     def render(output, inputs, params):
         counts = output["counts"]
-        head = (f"<b>{counts['tokens']:,}</b> tokens; the messages alone are {counts['content_tokens']:,} tokens, "
-                f"the template adds the other {counts['tokens'] - counts['content_tokens']:,}")
+        head = say(CHAT_COUNTS, tokens=counts["tokens"], content=counts["content_tokens"],
+                   added=counts["tokens"] - counts["content_tokens"])
         html = view.pieces_html(output["tokens"], output["input_ids"], output["special_tokens_mask"],
                                 output.get("readable"), head=head)
         return {prompt: output["text"], tokens: html}
@@ -357,3 +379,23 @@ def build(ctx: Context) -> None:
         for task in T.TASKS:
             with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
                 BUILDERS[task.id](ctx)
+
+
+KOREAN = {
+    **view.KOREAN,
+    ROUND_TRIP_OK: "✅ `decode(ids, skip_special_tokens=True) == text`: 왕복하면 원래 텍스트가 정확히 돌아옵니다.",
+    ROUND_TRIP_BAD: "❌ 왕복해도 원래 텍스트가 돌아오지 않습니다.",
+    DIFFER_FROM: " {where}번째 글자부터 다릅니다: {text} 대신 {back}.",
+    CASE_AND_SPACES: " 대소문자와 공백만 다릅니다 (토크나이저가 소문자로 바꾸거나 공백을 정규화합니다).",
+    TEXT_CHANGED: " 일부 텍스트가 없어지거나 바뀌었습니다 (알 수 없는 토큰, 정규화, 또는 어휘에 없는 글자).",
+    N_IDS: "id <b>{n}</b>개: <code>{ids}</code>",
+    BEFORE: "추가 전: 토큰 {n}개",
+    AFTER: "추가 후: 토큰 {n}개",
+    READABLE: "읽기 쉽게",
+    ADDED: "`add_tokens`의 반환값 **{added}**: `len(tokenizer)` {before:,} → **{after:,}**.",
+    KNOWN: " 그중 {n}개는 이미 어휘에 있던 토큰이라 원래 id를 유지합니다.",
+    KNOWN_SPECIAL: " 그중 {n}개는 이미 어휘에 있던 토큰이라 원래 id를 유지하고, 이제 특수 토큰이 되었습니다.",
+    RESIZE: "모델의 임베딩 행렬도 그만큼 늘려야 합니다: `model.resize_token_embeddings({size})` (아래 코드 참고); "
+            "새 행은 학습되지 않은 상태로 시작합니다.",
+    CHAT_COUNTS: "토큰 <b>{tokens:,}</b>개; 메시지만으로는 {content:,}개이고, 나머지 {added:,}개는 템플릿이 더합니다",
+}

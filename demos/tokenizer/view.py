@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from core.i18n import say
+
 HTML_LIMIT = 5000  # tokens drawn per sequence at most, whatever view_limit says (browsers slow down beyond)
 PALETTE = ("#fde68a", "#bbf7d0", "#bfdbfe", "#fbcfe8", "#ddd6fe", "#fed7aa", "#a5f3fc", "#d9f99d")
 
@@ -136,13 +138,62 @@ def readable_row(seq: dict, unk_id: int | None = None) -> str:
     return "".join(out)
 
 
+# texts made when a result is shown, in the browser's language (core.i18n.say; Korean in KOREAN below)
+N_TOKENS = "<b>{n:,}</b> tokens"
+N_CHARACTERS = "{n:,} characters"
+N_WORDS = "{n:,} words"
+PER_WORD = "{n} tokens per word"
+N_SPECIAL = "{n:,} special"
+N_PADDING = "{n:,} padding"
+N_UNKNOWN = "{n:,} unknown"
+BYTE_LEVEL = "Tokens as the vocabulary spells them (byte-level: Ġ = space, Korean appears as byte characters)"
+READABLE_ROW = "Readable: the same tokens with their bytes merged into characters"
+DRAWING_FIRST = "Drawing the first {limit:,} of the {total:,} tokens listed; the raw JSON has them all."
+TEXT_N = "Text {n}"
+BATCH = "Batch of {n} texts · <b>{total:,}</b> tokens in all"
+MORE_HIDDEN = "… {n:,} more tokens not shown"
+PYTHON_LISTS = "return_tensors=None → Python lists: {shape}"
+LISTS_OF_LENGTHS = "{n} list(s) of lengths {lengths}"
+WITH_ADDED = " (len {n:,} with added tokens)"
+NO_LIMIT = "no limit set"
+YES = "yes"
+NO = "no"
+TOKENS_WORD = "tokens"
+READABLE_PIECES = "Readable: bytes merged into characters"
+
+KOREAN = {
+    N_TOKENS: "<b>{n:,}</b>개 토큰",
+    N_CHARACTERS: "{n:,}자",
+    N_WORDS: "{n:,}단어",
+    PER_WORD: "단어당 {n} 토큰",
+    N_SPECIAL: "특수 토큰 {n:,}개",
+    N_PADDING: "패딩 {n:,}개",
+    N_UNKNOWN: "알 수 없는 토큰 {n:,}개",
+    BYTE_LEVEL: "어휘에 적힌 그대로의 토큰 (바이트 수준: Ġ = 공백, 한국어는 바이트 문자로 보입니다)",
+    READABLE_ROW: "읽기 쉽게: 같은 토큰의 바이트를 합쳐 글자로 보여 줍니다",
+    DRAWING_FIRST: "토큰 {total:,}개 중 처음 {limit:,}개만 그립니다; 원시 JSON에는 모두 있습니다.",
+    TEXT_N: "텍스트 {n}",
+    BATCH: "텍스트 {n}개의 배치 · 모두 <b>{total:,}</b>개 토큰",
+    MORE_HIDDEN: "… 토큰 {n:,}개는 표시하지 않았습니다",
+    PYTHON_LISTS: "return_tensors=None → Python 리스트: {shape}",
+    LISTS_OF_LENGTHS: "리스트 {n}개, 길이 {lengths}",
+    WITH_ADDED: " (추가된 토큰 포함 len {n:,})",
+    NO_LIMIT: "한도 없음",
+    YES: "예",
+    NO: "아니요",
+    TOKENS_WORD: "토큰",
+    READABLE_PIECES: "읽기 쉽게: 바이트를 합쳐 글자로",
+}
+
+
 def counts_line(counts: dict) -> str:
-    parts = [f"<b>{counts['tokens']:,}</b> tokens", f"{counts['characters']:,} characters", f"{counts['words']:,} words"]
+    parts = [say(N_TOKENS, n=counts["tokens"]), say(N_CHARACTERS, n=counts["characters"]),
+             say(N_WORDS, n=counts["words"])]
     if counts.get("tokens_per_word") is not None:
-        parts.append(f"{counts['tokens_per_word']} tokens per word")
-    for key, label in (("special_tokens", "special"), ("padding_tokens", "padding"), ("unknown_tokens", "unknown")):
+        parts.append(say(PER_WORD, n=counts["tokens_per_word"]))
+    for key, label in (("special_tokens", N_SPECIAL), ("padding_tokens", N_PADDING), ("unknown_tokens", N_UNKNOWN)):
         if counts.get(key):
-            parts.append(f"{counts[key]:,} {label}")
+            parts.append(say(label, n=counts[key]))
     return " · ".join(parts)
 
 
@@ -152,15 +203,14 @@ def sequence_html(seq: dict, *, label: str = "", sources: tuple = (), unk_id: in
     head = f"<b>{esc(label)}</b> · " if label else ""
     parts = [f'<div class="tkseq"><div class="tkhead">{head}{counts_line(seq["counts"])}</div>']
     if seq.get("readable"):
-        parts.append('<div class="tklabel">Tokens as the vocabulary spells them (byte-level: Ġ = space, '
-                     'Korean appears as byte characters)</div>')
+        parts.append(f'<div class="tklabel">{say(BYTE_LEVEL)}</div>')
     parts.append(f'<div class="tkrow">{raw_row(seq, sources, unk_id, new_ids)}</div>')
     if seq.get("readable"):
-        parts.append('<div class="tklabel">Readable: the same tokens with their bytes merged into characters</div>')
+        parts.append(f'<div class="tklabel">{say(READABLE_ROW)}</div>')
         parts.append(f'<div class="tkrow">{readable_row(seq, unk_id)}</div>')
     notes = list(seq.get("notes") or [])
     if len(seq["tokens"]) > HTML_LIMIT:
-        notes.append(f"Drawing the first {HTML_LIMIT:,} of the {len(seq['tokens']):,} tokens listed; the raw JSON has them all.")
+        notes.append(say(DRAWING_FIRST, limit=HTML_LIMIT, total=len(seq["tokens"])))
     if notes:
         parts.append('<ul class="tknotes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
     parts.append("</div>")
@@ -177,12 +227,11 @@ def tokenize_html(output: dict, texts: list[str], pairs: list[str] | None) -> st
     seqs = _sequences(output)
     parts = []
     for i, seq in enumerate(seqs):
-        label = f"Text {i + 1}" if len(seqs) > 1 else ""
+        label = say(TEXT_N, n=i + 1) if len(seqs) > 1 else ""
         sources = (texts[i] if i < len(texts) else None, pairs[i] if pairs and i < len(pairs) else None)
         parts.append(sequence_html(seq, label=label, sources=sources, unk_id=unk))
     if "sequences" in output:
-        parts.insert(0, f'<div class="tkhead">Batch of {output["batch_size"]} texts · '
-                        f'<b>{output["total_tokens"]:,}</b> tokens in all</div>')
+        parts.insert(0, f'<div class="tkhead">{say(BATCH, n=output["batch_size"], total=output["total_tokens"])}</div>')
     for note in output.get("notes", []) if "sequences" in output else []:
         parts.append(f'<ul class="tknotes"><li>{esc(note)}</li></ul>')
     return "".join(parts)
@@ -218,9 +267,9 @@ def encoding_html(output: dict, texts: list[str], pairs: list[str] | None) -> st
                                                         for i, (s, e) in enumerate(values)]))
             else:
                 rows.append(row(name, ["·" if v is None else str(v) for v in values]))
-        label = f"<div class='tklabel'>Text {b + 1}</div>" if len(seqs) > 1 else ""
+        label = f"<div class='tklabel'>{say(TEXT_N, n=b + 1)}</div>" if len(seqs) > 1 else ""
         hidden = seq["view"]["total"] - len(cols)
-        more = f"<div class='tklabel'>… {hidden:,} more tokens not shown</div>" if hidden > 0 else ""
+        more = f"<div class='tklabel'>{say(MORE_HIDDEN, n=hidden)}</div>" if hidden > 0 else ""
         parts.append(f'{label}<div class="tkscroll"><table class="tkenc">{"".join(rows)}</table></div>{more}')
     return "".join(parts)
 
@@ -229,8 +278,9 @@ def tensors_line(tensors: dict) -> str:
     kind = tensors.get("return_tensors")
     if not kind:
         lengths = tensors.get("lengths", [])
-        shape = f"{len(lengths)} list(s) of lengths {', '.join(map(str, lengths[:16]))}" + (" …" if len(lengths) > 16 else "")
-        return f"return_tensors=None → Python lists: {esc(shape)}"
+        shape = (say(LISTS_OF_LENGTHS, n=len(lengths), lengths=", ".join(map(str, lengths[:16])))
+                 + (" …" if len(lengths) > 16 else ""))
+        return say(PYTHON_LISTS, shape=esc(shape))
     fields = [f"<code>{esc(k)}</code> {tuple(v['shape'])} {esc(v['dtype'])}" for k, v in tensors.items()
               if isinstance(v, dict)]
     return f"return_tensors={esc(repr(kind))} → " + " · ".join(fields)
@@ -243,9 +293,9 @@ def facts_html(facts: dict) -> str:
     rows = [
         ("class", facts["class"]),
         ("algorithm", facts["algorithm"]),
-        ("vocab_size", f"{facts['vocab_size']:,}" + (f" (len {facts['len']:,} with added tokens)"
+        ("vocab_size", f"{facts['vocab_size']:,}" + (say(WITH_ADDED, n=facts["len"])
                                                     if facts["len"] != facts["vocab_size"] else "")),
-        ("model_max_length", f"{facts['model_max_length']:,}" if facts["model_max_length"] else "no limit set"),
+        ("model_max_length", f"{facts['model_max_length']:,}" if facts["model_max_length"] else say(NO_LIMIT)),
         ("padding / truncation side", f"{facts['padding_side']} / {facts['truncation_side']}"),
         ("model_input_names", ", ".join(facts["model_input_names"])),
         ("special tokens", None),
@@ -253,7 +303,7 @@ def facts_html(facts: dict) -> str:
         ("normalizer", facts["normalizer"]),
         ("pre_tokenizer", facts["pre_tokenizer"]),
         ("decoder", facts["decoder"]),
-        ("chat template", "yes" if facts["chat_template"] else "no"),
+        ("chat template", say(YES if facts["chat_template"] else NO)),
     ]
     body = []
     for name, value in rows:
@@ -277,7 +327,7 @@ def compare_html(text: str, results: list[dict]) -> str:
         specials = " ".join(f'<span class="chip">{esc(t)}</span>' for t in unique_specials(facts))
         cols.append(
             f'<div class="tkcol"><h4>{name}</h4>'
-            f'<div class="tkstat">{item["counts"]["tokens"]:,} <span style="font-size:0.5em;font-weight:400">tokens</span></div>'
+            f'<div class="tkstat">{item["counts"]["tokens"]:,} <span style="font-size:0.5em;font-weight:400">{say(TOKENS_WORD)}</span></div>'
             f'<div class="tklabel">{esc(facts["algorithm"])} · {esc(facts["class"])} · vocab {facts["vocab_size"]:,}</div>'
             f'<div class="tklabel">{specials}</div>'
             f'{sequence_html(item, sources=(text,), unk_id=unk)}</div>')
@@ -307,6 +357,6 @@ def pieces_html(tokens: list[str], ids: list[int], special_mask: list[int] | Non
                   for i, t in enumerate(tokens))
     parts.append(f'<div class="tkrow">{row}</div>')
     if readable:
-        parts.append(f'<div class="tklabel">{esc(label_readable or "Readable: bytes merged into characters")}</div>')
+        parts.append(f'<div class="tklabel">{esc(label_readable or say(READABLE_PIECES))}</div>')
         parts.append(f'<div class="tkrow">{readable_row(seq)}</div>')
     return "".join(parts)

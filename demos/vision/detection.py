@@ -8,6 +8,7 @@ from collections import Counter
 import gradio as gr
 
 from core import images
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.vision.common import (
@@ -25,6 +26,12 @@ from demos.vision.common import (
 TABLE_HEADERS = ["label", "score", "xmin", "ymin", "xmax", "ymax"]
 
 
+SCALED = ("The model saw a {seen_w}×{seen_h} copy of your {w}×{h} image: the boxes below are in the copy's pixels, "
+          "drawn ×{scale:.2f}.")
+NO_OBJECT = "No object scored above {threshold}: lower the threshold. "
+NOTHING_MATCHED = "Nothing matched a query above {threshold}: lower the threshold. "
+
+
 def draw_detections(inputs: dict, output: list[dict], colors: dict | None = None):
     """(the user's picture with every box drawn and a legend of counts, a note on coordinates)."""
     scale = scale_to_original(inputs)
@@ -37,8 +44,7 @@ def draw_detections(inputs: dict, output: list[dict], colors: dict | None = None
     note = ""
     if abs(scale - 1.0) > 1e-6:
         w, h = picture.size
-        note = (f"The model saw a {round(w / scale)}×{round(h / scale)} copy of your {w}×{h} image: the boxes "
-                f"below are in the copy's pixels, drawn ×{scale:.2f}.")
+        note = say(SCALED, seen_w=round(w / scale), seen_h=round(h / scale), w=w, h=h, scale=scale)
     return drawn, note
 
 
@@ -101,7 +107,7 @@ def build_object_detection(ctx: Context) -> None:
     def render(output, inputs, params):
         picture, text = draw_detections(inputs, output)
         if not output:
-            text = f"No object scored above {params.get('threshold')}: lower the threshold. " + text
+            text = say(NO_OBJECT, threshold=params.get("threshold")) + text
         return {drawn: picture, note: text, table: detection_table(output)}
 
     wire(ctx, task, run.click, {"image": image, "threshold": threshold}, model, render, panels,
@@ -170,7 +176,7 @@ def build_zero_shot_object_detection(ctx: Context) -> None:
         colors = images.label_colors(labels_of(inputs.get("candidate_labels"), "Text queries"))
         picture, text = draw_detections(inputs, output, colors)
         if not output:
-            text = f"Nothing matched a query above {params.get('threshold')}: lower the threshold. " + text
+            text = say(NOTHING_MATCHED, threshold=params.get("threshold")) + text
         return {drawn: picture, note: text, table: detection_table(output)}
 
     wire(ctx, task, run.click, {"image": image, "candidate_labels": queries, "threshold": threshold}, model,
@@ -188,4 +194,9 @@ KOREAN = {
     "Detected objects": "탐지된 객체",
     "Objects": "객체 목록",
     "Text queries": "텍스트 질의",
+    # notes made when a result is shown (core.i18n.say)
+    SCALED: "모델은 {w}×{h} 이미지를 {seen_w}×{seen_h}로 줄인 사본을 보았습니다: 아래 표의 좌표는 사본의 픽셀 기준이며, "
+            "그림에는 ×{scale:.2f} 배로 그렸습니다.",
+    NO_OBJECT: "점수가 {threshold}보다 높은 객체가 없습니다: 임계값(threshold)을 낮추세요. ",
+    NOTHING_MATCHED: "점수가 {threshold}보다 높게 질의와 맞는 것이 없습니다: 임계값(threshold)을 낮추세요. ",
 }

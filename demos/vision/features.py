@@ -15,6 +15,7 @@ from PIL import Image
 from core import images
 from core.codegen import from_pretrained
 from core.errors import UserError
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.vision.common import (
@@ -173,15 +174,13 @@ def build_image_feature_extraction(ctx: Context) -> None:
         if output["pooling"] == "none":
             norms = output["token_norms"]
             picture = token_picture(norms, model_image(inputs).size)
-            text = (f"Features of shape **{tuple(output['shape'])}**: one vector per token. "
-                    + ("The picture shows each patch token's norm over the image." if picture else ""))
+            text = say(TOKEN_FEATURES, shape=tuple(output["shape"])) + (say(TOKEN_PICTURE) if picture else "")
             if picture is None:
                 picture = vector_picture(norms)
             return {summary: text, preview: picture}
         head = ", ".join(f"{v:.3f}" for v in output["vector"][:6])
-        text = (f"Vector of shape **{tuple(output['shape'])}** ({output['pooling']} pooling of features "
-                f"{tuple(output['features_shape'])}), L2 norm {output['norm']:.3f}: [{head}, …]. "
-                "Each cell below is one value (blue low, red high).")
+        text = say(VECTOR, shape=tuple(output["shape"]), pooling=output["pooling"],
+                   features=tuple(output["features_shape"]), norm=output["norm"], head=head)
         return {summary: text, preview: vector_picture(output["vector"])}
 
     wire(ctx, task, run.click, {"image": image, "pooling": pooling}, model, render, panels, [summary, preview])
@@ -374,11 +373,11 @@ def build_image_backbone(ctx: Context) -> None:
     panels = result_panels(ctx, task)
 
     def render(output, inputs, params):
-        rows = ["| stage | shape (batch, channels, height, width) | mean | std |", "|---|---|---|---|"]
+        rows = [say(STAGE_HEADER), "|---|---|---|---|"]
         rows += [f"| {m['stage']} | {tuple(m['shape'])} | {m['mean']:.3f} | {m['std']:.3f} |"
                  for m in output["feature_maps"]]
-        text = (f"Stages of this model: {', '.join(output['stage_names'])}; out_indices = "
-                f"{tuple(output['out_indices'])}.\n\n" + "\n".join(rows))
+        text = (say(STAGES, stages=", ".join(output["stage_names"]), out_indices=tuple(output["out_indices"]))
+                + "\n\n" + "\n".join(rows))
         items = [(images.from_data_uri(c["png"]), f"{m['stage']} · ch {c['channel']}")
                  for m in output["feature_maps"] for c in m["channels"]]
         return {shapes: text, gallery: items}
@@ -386,6 +385,13 @@ def build_image_backbone(ctx: Context) -> None:
     wire(ctx, task, run.click, {"image": image, "out_indices": out_indices, "out_features": out_features,
                                 "channels": channels}, model, render, panels, [shapes, gallery])
 
+
+TOKEN_FEATURES = "Features of shape **{shape}**: one vector per token. "
+TOKEN_PICTURE = "The picture shows each patch token's norm over the image."
+VECTOR = ("Vector of shape **{shape}** ({pooling} pooling of features {features}), L2 norm {norm:.3f}: [{head}, …]. "
+          "Each cell below is one value (blue low, red high).")
+STAGES = "Stages of this model: {stages}; out_indices = {out_indices}."
+STAGE_HEADER = "| stage | shape (batch, channels, height, width) | mean | std |"
 
 TASKS = ((IMAGE_FEATURE_EXTRACTION, build_image_feature_extraction), (IMAGE_BACKBONE, build_image_backbone))
 
@@ -404,4 +410,11 @@ KOREAN = {
     "Or stage names, e.g. stage1, stage4 (wins over out_indices)": "또는 단계 이름, 예: stage1, stage4 (out_indices보다 우선)",
     "Channels drawn per stage": "단계마다 그릴 채널 수",
     "Feature map channels": "특징 맵 채널",
+    # notes made when a result is shown (core.i18n.say)
+    TOKEN_FEATURES: "특징의 모양은 **{shape}**입니다: 토큰마다 벡터가 하나씩 있습니다. ",
+    TOKEN_PICTURE: "그림은 각 패치 토큰 벡터의 노름(norm)을 이미지 위에 보여 줍니다.",
+    VECTOR: "모양 **{shape}**의 벡터 (특징 {features}에 {pooling} 풀링), L2 노름 {norm:.3f}: [{head}, …]. "
+            "아래 칸 하나가 값 하나입니다 (파랑은 낮음, 빨강은 높음).",
+    STAGES: "이 모델의 단계(stage): {stages}; out_indices = {out_indices}.",
+    STAGE_HEADER: "| 단계 | 모양 (batch, channels, height, width) | 평균 | 표준편차 |",
 }

@@ -18,6 +18,7 @@ import gradio as gr
 from core import images
 from core.codegen import from_pretrained, py
 from core.errors import UserError
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.vision.common import (
@@ -181,7 +182,7 @@ def build_image_segmentation(ctx: Context) -> None:
         order = sorted(output, key=lambda s: -s["mask"]["area"])  # small segments drawn last, on top
         picture = draw_masks(inputs, [s["mask"]["png"] for s in order], [s["label"] for s in order],
                              number(params, "opacity", 0.55, 0.0, 1.0))
-        text = "" if output else "No segment passed the thresholds: lower them."
+        text = "" if output else say(NO_SEGMENT)
         return {drawn: picture, note: text, table: segment_table(output)}
 
     wire(ctx, task, run.click, {"image": image, "subtask": subtask, "threshold": threshold,
@@ -353,9 +354,9 @@ def build_mask_generation(ctx: Context) -> None:
         rows = [[names[i], round(float(output["scores"][i]), 4), masks[i]["area"],
                  round(100 * masks[i]["fraction"], 2)] for i in range(len(masks))]
         if points:
-            text = "SAM's three candidate masks for the point (whole, part, sub-part), with its own quality scores."
+            text = say(SAM_POINT)
         else:
-            text = "" if masks else "No mask passed the filters: lower pred_iou_thresh or stability_score_thresh."
+            text = "" if masks else say(NO_MASK)
         return {drawn: picture, note: text, table: rows}
 
     wire(ctx, task, run.click, {"image": image, "point": point, "points_per_batch": per_batch,
@@ -363,6 +364,10 @@ def build_mask_generation(ctx: Context) -> None:
                                 "stability_score_thresh": stability, "opacity": opacity},
          model, render, panels, [drawn, note, table])
 
+
+NO_SEGMENT = "No segment passed the thresholds: lower them."
+SAM_POINT = "SAM's three candidate masks for the point (whole, part, sub-part), with its own quality scores."
+NO_MASK = "No mask passed the filters: lower pred_iou_thresh or stability_score_thresh."
 
 TASKS = ((IMAGE_SEGMENTATION, build_image_segmentation), (MASK_GENERATION, build_mask_generation))
 
@@ -384,4 +389,8 @@ KOREAN = {
     "Automatic masks: point grid and filters": "자동 마스크: 점 격자와 필터",
     "Points run through the model at once (memory vs. speed)": "한 번에 모델에 넣는 점의 수 (메모리와 속도)",
     "Grid points per side: 32 means 1024 prompts (slow on a CPU)": "한 변의 격자 점 수: 32이면 1024개 (CPU에서는 느림)",
+    # notes made when a result is shown (core.i18n.say)
+    NO_SEGMENT: "임계값을 넘은 세그먼트가 없습니다: 임계값을 낮추세요.",
+    SAM_POINT: "이 점에 대한 SAM의 후보 마스크 세 개(전체, 부분, 세부)와 SAM이 매긴 품질 점수입니다.",
+    NO_MASK: "필터를 통과한 마스크가 없습니다: pred_iou_thresh나 stability_score_thresh를 낮추세요.",
 }

@@ -8,6 +8,7 @@ from PIL import Image
 
 from core import images
 from core.codegen import from_pretrained
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.vision.common import autoclass_snippet, example_rows, image_input, model_image, number
@@ -101,15 +102,19 @@ def build_image_to_image(ctx: Context) -> None:
         small = model_image(inputs, max_pixels=input_limit(params))
         bicubic = small.resize(result.size, Image.Resampling.BICUBIC)
         (ow, oh), (iw, ih), (uw, uh) = output["original_size"], output["input_size"], output["output_size"]
-        steps = [f"your image **{ow}×{oh}**"]
+        steps = [say(YOUR_IMAGE, w=ow, h=oh)]
         if (ow, oh) != (iw, ih):
-            steps.append(f"downscaled for the model to **{iw}×{ih}**")
-        steps.append(f"upscaled ×{output['scale']} to **{uw}×{uh}**")
+            steps.append(say(DOWNSCALED, w=iw, h=ih))
+        steps.append(say(UPSCALED, scale=output["scale"], w=uw, h=uh))
         return {compare: (bicubic, result), upscaled: result, sizes: " → ".join(steps)}
 
     wire(ctx, task, run.click, {"image": image, "max_input_pixels": limit}, model, render, panels,
          [compare, upscaled, sizes])
 
+
+YOUR_IMAGE = "your image **{w}×{h}**"
+DOWNSCALED = "downscaled for the model to **{w}×{h}**"
+UPSCALED = "upscaled ×{scale} to **{w}×{h}**"
 
 TASKS = ((IMAGE_TO_IMAGE, build_image_to_image),)
 
@@ -121,4 +126,8 @@ KOREAN = {
     'transformers 5 removed `pipeline("image-to-image")`: this tab runs AutoModelForImageToImage, as the code '
     "below shows.": 'transformers 5에서 `pipeline("image-to-image")`가 없어졌습니다: 이 탭은 아래 코드처럼 '
                     "AutoModelForImageToImage를 실행합니다.",
+    # notes made when a result is shown (core.i18n.say)
+    YOUR_IMAGE: "원본 이미지 **{w}×{h}**",
+    DOWNSCALED: "모델에 맞게 **{w}×{h}**로 축소",
+    UPSCALED: "×{scale} 확대하여 **{w}×{h}**",
 }

@@ -14,6 +14,7 @@ import gradio as gr
 
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
+from core.i18n import say
 from core.registry import Loader, TaskSpec
 from core.ui import Context, examples, model_picker, result_panels, wire
 from demos.vision.common import example_video, number
@@ -169,10 +170,13 @@ VIDEO_CLASSIFICATION = TaskSpec(
 )
 
 
+FRAME = "frame {i}"  # a gallery caption (made when the result is shown, in the browser's language)
+
+
 def frame_gallery(inputs: dict, output: dict) -> list[tuple[Any, str]]:
     frames = read_frames(video_path(inputs), output["frame_indices"], max_side=THUMBNAIL)
     fps = output.get("fps")
-    return [(frame, f"frame {i}" + (f" · {i / fps:.2f} s" if fps else ""))
+    return [(frame, say(FRAME, i=i) + (f" · {i / fps:.2f} s" if fps else ""))
             for frame, i in zip(frames, output["frame_indices"])]
 
 
@@ -218,4 +222,5 @@ KOREAN = {
     "0 = the model's own (VideoMAE: 16); most models accept only that":
         "0 = 모델의 기본값 (VideoMAE: 16); 대부분의 모델은 그 값만 받습니다",
     "Frames the model saw": "모델이 본 프레임",
+    FRAME: "{i}번 프레임",
 }
