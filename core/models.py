@@ -117,13 +117,15 @@ def hub_reachable(timeout: float = 3.0, ttl: float = 30.0) -> bool:
 _IMPORT_LOCK = threading.Lock()
 
 
-def import_transformers():
-    """The transformers module (and torch), fully initialised, once per process whichever thread asks first."""
+def import_transformers(*names: str):
+    """The transformers module (and torch) with `names` (e.g. "pipeline", "AutoTokenizer") resolved, one
+    thread at a time. Only the names asked for: resolving `pipeline` imports every pipeline (seconds)."""
     with _IMPORT_LOCK:
         import torch  # noqa: F401
         import transformers
 
-        transformers.pipeline  # noqa: B018  (resolves the lazy module)
+        for name in names:
+            getattr(transformers, name)
     return transformers
 
 
@@ -249,7 +251,8 @@ class ModelManager:
             raise UserError("not_available" if offline else "hub_unreachable", model=ref.display) from exc
 
     def _load(self, loader: Loader, ref: ModelRef, place: Place) -> Any:
-        transformers = import_transformers()
+        transformers = import_transformers(
+            *(["pipeline"] if loader.kind == "pipeline" else [n for n in (loader.processor_class, loader.model_class) if n]))
         source = self._source_path(ref)
         common: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
         if ref.revision and source == ref.source:
@@ -410,7 +413,7 @@ class ModelManager:
 
         def work():
             try:
-                import_transformers()
+                import_transformers("pipeline")  # what most first requests need
                 self.place  # noqa: B018
             except Exception:  # warm-up is an optimisation; the first request reports real errors
                 pass
