@@ -82,6 +82,17 @@ def _split(task: TaskSpec, values: dict) -> tuple[dict, dict]:
     return inputs, params
 
 
+def takes_request(fn: Callable, names: list[str]) -> Callable:
+    """Give fn the signature gradio reads: `names` as positional parameters (they name the API's parameters),
+    then `request` annotated gr.Request, which gradio fills (for the browser's language). gradio injects the
+    request only into a positional parameter, and reads the annotation as a class, not a string."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    fn.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names]
+                                         + [inspect.Parameter("request", kind, annotation=gr.Request)])
+    fn.__annotations__ = {"request": gr.Request}
+    return fn
+
+
 def wire(
     ctx: Context,
     task: TaskSpec,
@@ -133,13 +144,7 @@ def wire(
             except UserError as err:
                 raise gr.Error(err.text(lang), print_exception=False) from None
 
-    # gradio names API parameters after the handler's signature and injects the request (for the
-    # browser's language) into the positional parameter annotated gr.Request.
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    handler.__signature__ = inspect.Signature(
-        [inspect.Parameter(n, kind) for n in [*names, "model"]]
-        + [inspect.Parameter("request", kind, annotation=gr.Request)])
-    handler.__annotations__ = {"request": gr.Request}
+    takes_request(handler, [*names, "model"])
     handler.__name__ = task.api_name
 
     all_outputs = list(outputs) + [panels.raw, panels.code, panels.details]

@@ -44,6 +44,13 @@ LINES = "Lines {lines}"
 WHICH_KOREAN = {THE_INPUT: "입력", LINE: "{lines}번째 줄", LINES: "{lines}번째 줄"}
 
 
+def token_limit(tokenizer, config) -> int:
+    """Tokens the model reads at once: the tokenizer's model_max_length, capped by the model's position
+    embeddings when it has them (T5's relative positions have none)."""
+    positions = getattr(config, "max_position_embeddings", None)
+    return min(tokenizer.model_max_length, positions or tokenizer.model_max_length)
+
+
 def which_lines(lines: list[int], total: int, *, plural: bool = True) -> str:
     """"The input" when there is one text, else "Line 3" / "Lines 2, 5" (in the request's language).
     plural=False keeps "Line" for several lines too."""

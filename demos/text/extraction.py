@@ -27,18 +27,19 @@ from core.codegen import call_args, from_pretrained, pipeline_code, place_kwargs
 from core.errors import UserError
 from core.i18n import language_of, say, speaking
 from core.registry import Loader, TaskSpec
-from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.text.common import WHICH_KOREAN, has_entailment, lines_of, one_or_many, reads_plain_text, which_lines
+from core.ui import Context, examples, model_picker, result_panels, takes_request, wire
+from demos.text.common import (
+    WHICH_KOREAN,
+    has_entailment,
+    lines_of,
+    one_or_many,
+    reads_plain_text,
+    token_limit,
+    which_lines,
+)
 
 
 # ---- shared helpers ---------------------------------------------------------------------------------
-def token_limit(tokenizer, config) -> int:
-    """Tokens the model reads at once: the tokenizer's model_max_length, capped by the model's position
-    embeddings when it has them."""
-    positions = getattr(config, "max_position_embeddings", None)
-    return min(tokenizer.model_max_length, positions or tokenizer.model_max_length)
-
-
 def token_counts(tokenizer, texts: list[str], pairs: list[str] | None = None) -> list[int]:
     """Tokens (special tokens included) of each text, or of each (text, pair) when pairs are given."""
     encoded = tokenizer(texts, pairs) if pairs else tokenizer(texts)
@@ -67,10 +68,6 @@ def _batch(texts: list[str], params: dict) -> dict:
     return {"batch_size": _int(params, "batch_size", 1, low=1)} if len(texts) > 1 else {}
 
 
-def _which(lines: list[int], total: int) -> str:
-    return which_lines(lines, total)
-
-
 def attach_note(ctx: Context, task: TaskSpec, trigger: Callable, fields: dict, model: gr.Dropdown,
                 note: gr.Markdown, describe: Callable[[Any, dict, dict], str]) -> None:
     """On trigger, also show describe(loaded, inputs, params) in `note` (hidden when it returns "").
@@ -95,12 +92,7 @@ def attach_note(ctx: Context, task: TaskSpec, trigger: Callable, fields: dict, m
             text = ""
         return gr.update(value=text, visible=bool(text))
 
-    # gradio injects the request (for the note's language) into the positional parameter annotated gr.Request
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    check.__signature__ = inspect.Signature(
-        [inspect.Parameter(f"value_{i}", kind) for i in range(len(names) + 1)]
-        + [inspect.Parameter("request", kind, annotation=gr.Request)])
-    check.__annotations__ = {"request": gr.Request}
+    takes_request(check, [f"value_{i}" for i in range(len(names) + 1)])
 
     trigger(check, inputs=[*fields.values(), model], outputs=[note], api_visibility="private",
             show_progress="hidden")
@@ -170,7 +162,7 @@ def note_token_classification(pipe, inputs: dict, params: dict) -> str:
     long = [i + 1 for i, n in enumerate(token_counts(pipe.tokenizer, texts)) if n > limit]
     if not long:
         return ""
-    which = _which(long, len(texts))
+    which = which_lines(long, len(texts))
     if "stride" in kwargs:
         return say(TOKEN_WINDOWED, which=which, limit=limit, stride=kwargs["stride"])
     why = say(NO_WINDOWS_NONE if kwargs["aggregation_strategy"] == "none" else NO_WINDOWS_STRIDE)
@@ -594,7 +586,7 @@ def note_zero_shot_classification(pipe, inputs: dict, params: dict) -> str:
     long = [i + 1 for i, n in enumerate(counts) if n > limit]
     if not long:
         return ""
-    return say(ZERO_SHOT_TRUNCATED, which=_which(long, len(texts)), limit=limit)
+    return say(ZERO_SHOT_TRUNCATED, which=which_lines(long, len(texts)), limit=limit)
 
 
 ZERO_SHOT_TRUNCATED = ("⚠️ {which} with its hypothesis is longer than the {limit} tokens the model reads: "
@@ -937,7 +929,7 @@ def note_fill_mask(pipe, inputs: dict, params: dict) -> str:
     long = [i + 1 for i, n in enumerate(token_counts(pipe.tokenizer, texts)) if n > limit]
     if not long:
         return ""
-    return say(FILL_TRUNCATED, which=_which(long, len(texts)), limit=limit)
+    return say(FILL_TRUNCATED, which=which_lines(long, len(texts)), limit=limit)
 
 
 FILL_TRUNCATED = ("⚠️ {which} is longer than the {limit} tokens the model reads and was truncated: "

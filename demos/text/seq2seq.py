@@ -26,6 +26,7 @@ from demos.text.common import (
     generation_controls,
     generation_kwargs,
     lines_of,
+    token_limit,
     which_lines,
 )
 
@@ -40,13 +41,6 @@ MODEL_TYPES = ("bart", "mbart", "t5", "mt5", "umt5", "longt5", "marian", "pegasu
 
 
 # ---- the shared runner ------------------------------------------------------------------------------
-def input_limit(tokenizer, config) -> int:
-    """The longest input in tokens: the tokenizer's model_max_length, capped by the model's position
-    embeddings when it has them (T5's relative positions have none)."""
-    positions = getattr(config, "max_position_embeddings", None)
-    return min(tokenizer.model_max_length, positions or tokenizer.model_max_length)
-
-
 def task_params_of(config, key: str) -> tuple[str, dict]:
     """(prefix, generation defaults) from config.task_specific_params[key], as the 4.x pipelines used them."""
     params = dict((getattr(config, "task_specific_params", None) or {}).get(key, {}))
@@ -58,12 +52,12 @@ def seq2seq_generate(bundle, texts: list[str], *, output_key: str, prefix: str =
     """Generate one text per input with `bundle.model.generate`, `batch_size` inputs per padded call.
 
     prefix is put before every input that does not already start with it; defaults (the model's task
-    parameters) are overridden by gen_kwargs (the user's). Inputs longer than `input_limit` are cut.
+    parameters) are overridden by gen_kwargs (the user's). Inputs longer than `token_limit` are cut.
     Returns [{output_key: text, "truncated": bool}, ...], one per input, in order.
     """
     tokenizer, model = bundle.processor, bundle.model
     texts = [t if t.startswith(prefix) else prefix + t for t in texts]
-    limit = input_limit(tokenizer, model.config)
+    limit = token_limit(tokenizer, model.config)
     kwargs = {**(defaults or {}), **(gen_kwargs or {})}
     results: list[dict] = []
     for start in range(0, len(texts), batch_size):

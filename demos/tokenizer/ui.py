@@ -4,14 +4,12 @@ code / raw JSON / details panels. Compare runs one task per selected tokenizer t
 
 from __future__ import annotations
 
-import inspect
-
 import gradio as gr
 
 from core.errors import UserError
 from core.i18n import language_of, say, speaking
 from core.models import ModelRef
-from core.ui import Context, examples, jsonable, model_picker, result_panels, wire
+from core.ui import Context, examples, jsonable, model_picker, result_panels, takes_request, wire
 from demos.tokenizer import tasks as T
 from demos.tokenizer import view
 
@@ -169,10 +167,7 @@ def build_compare(ctx: Context) -> None:
         return {grid: drawn, table: compare_rows(output["results"]),
                 panels.raw: jsonable(output), panels.code: code, panels.details: details}
 
-    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("text", "models", "add_special_tokens")]
-    # positional: gradio injects the request (for the language) only into positional parameters
-    params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request))
-    handler.__signature__ = inspect.Signature(params)
+    takes_request(handler, ["text", "models", "add_special_tokens"])
     gr.on(triggers=[run.click], fn=handler, inputs=[text, models, special],
           outputs=[grid, table, panels.raw, panels.code, panels.details], api_name=task.api_name, concurrency_limit=2)
 
