@@ -20,7 +20,6 @@ class LocalModel:
     has_tokenizer: bool = False
     cached: bool = False
     labels: tuple[str, ...] = ()  # config.id2label, in id order
-    files: frozenset[str] = frozenset()  # the folder's top-level file names
 
     @property
     def label(self) -> str:
@@ -46,10 +45,6 @@ def describe(folder: Path, *, value: str | None = None, name: str | None = None,
         labels = tuple(str(id2label[k]) for k in sorted(id2label, key=int))
     except (TypeError, ValueError):
         labels = tuple(str(v) for v in id2label.values())
-    try:
-        files = frozenset(p.name for p in folder.iterdir())
-    except OSError:
-        files = frozenset()
     return LocalModel(
         name=name or folder.name,
         value=value or str(folder.resolve()),
@@ -60,7 +55,6 @@ def describe(folder: Path, *, value: str | None = None, name: str | None = None,
         has_tokenizer=has_tok,
         cached=cached,
         labels=labels,
-        files=files,
     )
 
 
