@@ -22,23 +22,6 @@ from core.settings import (
 
 COMMANDS = ("serve", "tasks", "run", "offline-pack")
 
-KOREAN = {
-    "Transformers Playground": "트랜스포머 플레이그라운드",
-    "Model": "모델",
-    "Pick one, or type a Hub id (owner/name, optionally @revision) or a local folder":
-        "고르거나 Hub id(owner/name, @리비전 가능) 또는 로컬 폴더를 입력하세요",
-    "Code (transformers 5)": "코드 (transformers 5)",
-    "Raw output (JSON)": "원본 출력 (JSON)",
-    "Raw output": "원본 출력",
-    "Details": "세부 정보",
-    "Run": "실행",
-    "Examples": "예시",
-    "Run every transformers task, see the result drawn, copy the code.":
-        "transformers의 모든 태스크를 실행하고, 그려진 결과를 보고, 코드를 복사하세요.",
-    "Run every transformers task, see the result drawn, copy the code. · offline: local and cached models only":
-        "transformers의 모든 태스크를 실행하고, 그려진 결과를 보고, 코드를 복사하세요. · 오프라인: 로컬 및 캐시된 모델만",
-}
-
 
 @dataclass
 class App:
@@ -79,9 +62,7 @@ def build_app(settings: Settings, manager=None) -> App:
     from core.ui import Context
 
     tabs = discover()
-    tr = Translator(KOREAN)
-    for tab in tabs:
-        tr.add_korean(tab.korean)
+    tr = Translator()
     ctx = Context(settings=settings, models=manager or ModelManager(settings), tr=tr)
     subtitle = "Run every transformers task, see the result drawn, copy the code."
     if settings.offline:

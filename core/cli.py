@@ -11,7 +11,7 @@ from core.errors import UserError
 from core.local_models import fits
 from core.models import ModelManager
 from core.registry import TabSpec, TaskSpec, all_tasks
-from core.ui import jsonable
+from core.jsonable import jsonable
 
 
 def task_table(tabs: list[TabSpec], manager: ModelManager) -> list[dict]:
@@ -27,8 +27,8 @@ def task_table(tabs: list[TabSpec], manager: ModelManager) -> list[dict]:
                 "api_name": "/" + task.api_name,
                 "default_model": manager.choices(task)[1],
                 "local_models": [m.value for m in local if fits(task, m)],
-                "inputs": list(task.inputs),
-                "params": {k: v for k, v in task.params.items()},
+                "inputs": [f.describe() for f in task.inputs.values()],
+                "params": [f.describe() for f in task.params.values()],
             })
     return rows
 
@@ -44,56 +44,27 @@ def print_tasks(rows: list[dict], as_json: bool) -> None:
         print(f"{r['task']:<{width}}  {r['tab']:<{tab_width}}  {r['default_model']}{local}")
 
 
-def coerce(name: str, raw: str, default: Any) -> Any:
-    """A --param VALUE as the type of the parameter's default (JSON for lists, dicts and None)."""
-    try:
-        if isinstance(default, bool):
-            lowered = raw.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError("expected true or false")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, str):
-            return raw
-        if isinstance(default, (list, tuple)):
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = [part.strip() for part in raw.split(",") if part.strip()]
-            return value if isinstance(value, list) else [value]
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    except ValueError as exc:
-        raise UserError("bad_param", name=name, detail=str(exc)) from None
-
-
 def read_input(raw: str) -> str:
     """INPUT as given; '-' reads standard input."""
     return sys.stdin.read() if raw == "-" else raw
 
 
 def build_call(task: TaskSpec, raw_input: str | None, raw_params: list[str]) -> tuple[dict, dict]:
-    """(inputs, params) for task from the positional INPUT and KEY=VALUE pairs."""
+    """(inputs, params) for task from the positional INPUT and KEY=VALUE pairs, as text: the task's fields
+    parse them (core.params), exactly as they parse an API call. File inputs become absolute paths."""
     inputs: dict[str, Any] = {}
-    params: dict[str, Any] = dict(task.params)
+    params: dict[str, Any] = {}
     if raw_input is not None and task.inputs:
-        inputs[task.inputs[0]] = read_input(raw_input)
+        inputs[task.inputs.first] = read_input(raw_input)
     for pair in raw_params:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UserError("bad_param", name=pair, detail="expected KEY=VALUE")
         if key in task.inputs:
-            inputs[key] = read_input(value)
+            inputs[task.inputs.canonical(key)] = read_input(value)
         elif key in task.params:
-            params[key] = coerce(key, value, task.params[key])
+            params[task.params.canonical(key)] = value
         else:
             known = ", ".join([*task.inputs, *task.params]) or "none"
             raise UserError("bad_param", name=key, detail=f"{task.id} takes: {known}")
@@ -126,6 +97,8 @@ def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_in
             print(json.dumps(item, ensure_ascii=False))
     else:
         print(json.dumps(output, indent=2, ensure_ascii=False))
+    for note in result.notes:
+        print(f"note: {note.text()}", file=sys.stderr)
     if show == "code":
         print(result.code, file=sys.stderr)
     elif show == "details":

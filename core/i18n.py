@@ -1,19 +1,50 @@
-"""English and Korean UI text: labels through gradio's I18n, messages translated on the server."""
+"""English and Korean text: one catalog for the whole app.
+
+The code says everything in English; Korean lives in one catalog, `locales/ko/*.toml` (a file per tab, plus
+core.toml for the app, the shared widgets and the error messages), keyed by the English text. From it come
+the UI labels (through gradio's I18n), the notes and summaries of results (`say`, `Note`) and the error
+messages (`message`). A string missing from the catalog shows in English.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-# the language of the request being rendered, with the Korean strings (set by core.ui.wire around render)
-_SPEAKING: contextvars.ContextVar[tuple[str, dict]] = contextvars.ContextVar("speaking", default=("en", {}))
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+
+# the language of the request being rendered (set by core.ui.wire around render)
+_SPEAKING: contextvars.ContextVar[str] = contextvars.ContextVar("speaking", default="en")
+
+
+@functools.cache
+def catalog(lang: str = "ko") -> dict[str, str]:
+    """English -> `lang` for every string of the app, read once from locales/<lang>/*.toml."""
+    table: dict[str, str] = {}
+    for path in sorted((LOCALES / lang).glob("*.toml")):
+        with path.open("rb") as f:
+            for english, translated in tomllib.load(f).items():
+                if english in table and table[english] != translated:
+                    raise ValueError(f"{path.name}: {english!r} translated twice, differently")
+                table[english] = translated
+    return table
+
+
+def translate(english: str, lang: str = "en") -> str:
+    """english in lang (itself when lang is English or the catalog has no translation)."""
+    return english if lang == "en" else catalog(lang).get(english, english)
 
 
 @contextlib.contextmanager
-def speaking(lang: str, korean: dict[str, str]):
-    """Within the block, say() answers in `lang` ('en' or 'ko') from these Korean strings."""
-    token = _SPEAKING.set((lang, korean))
+def speaking(lang: str, korean: dict[str, str] | None = None):
+    """Within the block, say() answers in `lang` ('en' or 'ko')."""
+    token = _SPEAKING.set(lang)
     try:
         yield
     finally:
@@ -21,12 +52,33 @@ def speaking(lang: str, korean: dict[str, str]):
 
 
 def say(english: str, **values) -> str:
-    """A result's text (a note, a summary) in the language of the request being rendered: the Korean
-    template when the browser prefers Korean and the tab gave one, else the English; {name} fields are filled
-    from values. For render functions: run_* results (the API's JSON) stay English."""
-    lang, korean = _SPEAKING.get()
-    template = korean.get(english, english) if lang == "ko" else english
+    """A result's text (a note, a summary) in the language of the request being rendered, {name} fields
+    filled from values. For render functions: run_* results (the API's JSON) stay English."""
+    template = translate(english, _SPEAKING.get())
     return template.format(**values) if values else template
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note a run makes about its result (what was cut, windowed, scaled): an English template and its
+    values, put in the reader's language when shown (the CLI prints English)."""
+
+    template: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str = "en") -> str:
+        values = {k: (v.text(lang) if isinstance(v, Note) else v) for k, v in self.values}
+        template = translate(self.template, lang)
+        return template.format(**values) if values else template
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def note(template: str, **values) -> Note:
+    """Note(template, values); a value may itself be a Note (translated along)."""
+    return Note(template, tuple(values.items()))
+
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -50,35 +102,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_model": "Please choose a model.",
         "failed": "The model failed: {error}",
     },
-    "ko": {
-        "gated": "{model}은(는) 접근이 제한된(gated) 모델입니다: https://huggingface.co/{model} 에서 라이선스에 동의하고 HF_TOKEN 환경 변수에 그 계정의 토큰을 설정하세요.",
-        "bad_revision": "{model}: 해당 리비전(브랜치, 태그, 커밋)이 없습니다.",
-        "unknown_model": "{model}은(는) Hugging Face Hub의 모델도 로컬 폴더도 아닙니다: 철자(owner/name)를 확인하세요.",
-        "not_available": "{model}을(를) 오프라인으로 쓸 수 없습니다: Hugging Face 캐시에도 --models-dir 폴더에도 없습니다. 네트워크가 있을 때 한 번 실행하거나, --models-dir DIR을 지정하거나, 오프라인 팩을 만드세요 (python app.py offline-pack DIR).",
-        "hub_unreachable": "{model}을(를) 받으려 했지만 Hugging Face Hub에 연결할 수 없고 로컬 캐시에도 없습니다: 네트워크를 확인하거나 로컬 모델을 쓰세요 (--models-dir DIR 또는 오프라인 팩: python app.py offline-pack DIR).",
-        "oom": "{model} 실행 중 메모리가 부족합니다: 더 작은 모델, 더 낮은 dtype(--dtype float16/bfloat16) 또는 --device-map auto를 사용해 보세요.",
-        "no_ffmpeg": "이 오디오 파일을 읽으려면 ffmpeg가 필요하지만 찾을 수 없습니다: 설치하세요 (sudo apt install ffmpeg). WAV/FLAC/OGG는 ffmpeg 없이도 됩니다.",
-        "no_tesseract": "OCR에 tesseract가 필요하지만 찾을 수 없습니다: 설치하세요 (sudo apt install tesseract-ocr). 또는 단어 상자를 직접 입력하세요.",
-        "remote_code": "{model}은(는) Hub의 자체 코드를 실행해야 합니다; 운영자가 --trust-remote-code로 앱을 시작해야 허용됩니다.",
-        "wrong_task": "{model}은(는) {task} 작업에 맞지 않는 모델입니다: 이 작업용 모델을 고르세요.",
-        "incomplete_model": "{model}에 이 작업에 필요한 파일(가중치, 토크나이저, 프로세서)이 없습니다.",
-        "no_chat_template": "{model}에는 채팅 템플릿이 없습니다 (tokenizer.chat_template이 None): HuggingFaceTB/SmolLM2-135M-Instruct 같은 instruct/채팅 모델을 고르세요.",
-        "empty_input": "먼저 입력을 주세요: {what}이(가) 비어 있습니다.",
-        "bad_file": "{what}을(를) 읽을 수 없습니다: {detail}",
-        "too_large": "{what}이(가) 너무 큽니다: {detail}",
-        "bad_param": "{name}의 값이 잘못되었습니다: {detail}",
-        "unknown_task": "알 수 없는 작업 {task}; `python app.py tasks`로 목록을 보세요.",
-        "no_model": "모델을 선택하세요.",
-        "failed": "모델 실행에 실패했습니다: {error}",
-    },
 }
 
 
 def message(key: str, lang: str = "en", **params) -> str:
-    """The message `key` in `lang` (falling back to English), formatted with params."""
-    table = MESSAGES.get(lang) or MESSAGES["en"]
-    template = table.get(key) or MESSAGES["en"][key]
-    return template.format(**params)
+    """The message `key` in `lang` (the catalog's translation of its English template), formatted."""
+    return translate(MESSAGES["en"][key], lang).format(**params)
 
 
 def language_of(request) -> str:
@@ -95,33 +124,34 @@ def _key(text: str) -> str:
 
 
 class Translator:
-    """Collects UI strings while tabs are built; `tr(english)` returns a gradio I18n key for it.
+    """Collects UI strings while tabs are built; `tr(english)` returns a gradio I18n key for it, with the
+    catalog's Korean."""
 
-    Demo modules give their Korean strings in their spec (`korean={"Input text": "입력 텍스트"}`);
-    strings without a Korean translation stay English.
-    """
-
-    def __init__(self, korean: dict[str, str] | None = None):
+    def __init__(self):
         self.en: dict[str, str] = {}
         self.ko: dict[str, str] = {}
-        self.korean: dict[str, str] = dict(korean or {})
-
-    def add_korean(self, pairs: dict[str, str]) -> None:
-        self.korean.update(pairs)
 
     def __call__(self, english: str):
         from gradio.i18n import I18nData
 
         key = _key(english)
         self.en[key] = english
-        if english in self.korean:
-            self.ko[key] = self.korean[english]
+        korean = catalog("ko").get(english)
+        if korean is not None:
+            self.ko[key] = korean
         return I18nData(key)
 
     def text(self, label) -> str:
         """The English text of a label made by this translator (plain strings pass through)."""
         key = getattr(label, "key", None)
         return self.en.get(key, key) if key else str(label or "")
+
+    def add_korean(self, pairs) -> None:  # legacy: until every tab is migrated to the catalog
+        pass
+
+    @property
+    def korean(self) -> dict:  # legacy: until every tab is migrated to the catalog
+        return catalog("ko")
 
     def i18n(self):
         """The gr.I18n to pass to launch(), with every string seen so far."""

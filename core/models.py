@@ -8,7 +8,9 @@ exceptions become user-facing messages.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,7 +21,7 @@ from typing import Any
 
 from core.errors import UserError, explain
 from core.local_models import LocalModel, describe, fits, scan_hf_cache, scan_models_dirs
-from core.registry import Loader, TaskSpec
+from core.registry import Loader, Output, TaskSpec
 from core.settings import Settings
 
 
@@ -80,11 +82,26 @@ class Entry:
 
 @dataclass
 class RunResult:
-    """A run's plain data: output (the raw JSON), code snippet, details (classes, timings...)."""
+    """A run's plain data: output (the raw JSON), code snippet, details (classes, timings...), the parsed
+    inputs and params it ran with, its notes (core.i18n.Note) and facts (view-only data, not in the JSON)."""
 
     output: Any
     code: str
     details: dict
+    inputs: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    notes: tuple = ()
+    facts: dict = field(default_factory=dict)
+
+
+log = logging.getLogger("playground")
+
+
+def unpack(output: Any) -> tuple[Any, tuple, dict]:
+    """(value, notes, facts) of what a run returned (an Output or a bare value)."""
+    if isinstance(output, Output):
+        return output.value, tuple(output.notes), dict(output.facts)
+    return output, (), {}
 
 
 _HUB_PROBE: dict[str, tuple[float, bool]] = {}
@@ -375,38 +392,78 @@ class ModelManager:
             "inference_seconds": round(seconds, 3),
         }
 
-    def run(self, task: TaskSpec, model: str, inputs: dict, params: dict) -> RunResult:
-        """Load (or reuse) the model and run the task; every failure becomes a UserError."""
-        ref = ModelRef.parse(model)
-        entry, cached = self.get(task.loader, model, task=task)
-        start = time.perf_counter()
-        try:
-            with entry.lock:
-                output = task.run(entry.obj, inputs, params)
-            if task.postprocess is not None:  # model-free: other runs of this model need not wait for it
-                output = task.postprocess(output, inputs, params)
-        except Exception as exc:
-            raise explain(exc, model=ref.display, task=task.id) from exc
-        seconds = time.perf_counter() - start
-        return RunResult(output, self.code(task, ref, inputs, params), self._details(task, ref, entry, cached, seconds))
+    def _entries(self, task: TaskSpec, model: str | list[str]) -> tuple[list[ModelRef], list[Entry], bool]:
+        """(refs, entries, all cached) for the model (or, for a multi-model task, the models) of a run."""
+        names = [model] if isinstance(model, str) or model is None else [m for m in model if m]
+        if task.multi_model == 1 and len(names) != 1:
+            raise UserError("bad_param", name="model", detail=f"{task.id} takes one model")
+        if not names:
+            raise UserError("no_model")
+        if len(names) > task.multi_model:
+            raise UserError("bad_param", name="model", detail=f"{task.id} takes at most {task.multi_model} models")
+        refs = [ModelRef.parse(m) for m in names]
+        loaded = [self.get(task.loader, m, task=task) for m in names]
+        return refs, [e for e, _ in loaded], all(c for _, c in loaded)
 
-    def stream(self, task: TaskSpec, model: str, inputs: dict, params: dict) -> Iterator[RunResult]:
-        """Like run, for tasks with a `stream` function: yields growing partial results."""
-        ref = ModelRef.parse(model)
-        entry, cached = self.get(task.loader, model, task=task)
-        code = self.code(task, ref, inputs, params)
+    @contextlib.contextmanager
+    def _held(self, task: TaskSpec, entries: list[Entry]):
+        """The loaded model (or, for a multi-model task, the list) with its locks held, in a fixed order."""
+        with contextlib.ExitStack() as stack:
+            for e in sorted({id(e): e for e in entries}.values(), key=lambda e: str(e.key)):
+                stack.enter_context(e.lock)
+            yield entries[0].obj if task.multi_model == 1 else [e.obj for e in entries]
+
+    def run(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict) -> RunResult:
+        """Parse the inputs and params by their fields, load (or reuse) the model and run the task; every
+        failure becomes a UserError. model: one id, or a list of ids for a multi-model task."""
+        inputs, params = task.parse(inputs, params)
+        refs, entries, cached = self._entries(task, model)
         start = time.perf_counter()
         try:
-            with entry.lock:
-                for output in task.stream(entry.obj, inputs, params):
-                    yield RunResult(output, code, self._details(task, ref, entry, cached, time.perf_counter() - start))
+            with self._held(task, entries) as loaded:
+                output = task.run(loaded, inputs, params)
+            value, notes, facts = unpack(output)
+            if task.postprocess is not None:  # model-free: other runs of this model need not wait for it
+                value, more, facts2 = unpack(task.postprocess(value, inputs, params))
+                notes, facts = notes + more, {**facts, **facts2}
+        except Exception as exc:
+            raise explain(exc, model=refs[0].display, task=task.id) from exc
+        seconds = time.perf_counter() - start
+        return RunResult(value, self.code(task, refs, inputs, params), self._all_details(task, refs, entries, cached, seconds),
+                         inputs, params, notes, facts)
+
+    def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict) -> Iterator[RunResult]:
+        """Like run, for tasks with a `stream` function: yields growing partial results."""
+        inputs, params = task.parse(inputs, params)
+        refs, entries, cached = self._entries(task, model)
+        code = self.code(task, refs, inputs, params)
+        start = time.perf_counter()
+        try:
+            with self._held(task, entries) as loaded:
+                for output in task.stream(loaded, inputs, params):
+                    value, notes, facts = unpack(output)
+                    details = self._all_details(task, refs, entries, cached, time.perf_counter() - start)
+                    yield RunResult(value, code, details, inputs, params, notes, facts)
         except UserError:
             raise
         except Exception as exc:
-            raise explain(exc, model=ref.display, task=task.id) from exc
+            raise explain(exc, model=refs[0].display, task=task.id) from exc
 
-    def code(self, task: TaskSpec, ref: ModelRef, inputs: dict, params: dict) -> str:
-        return task.code(ref, inputs, params, self.place)
+    def _all_details(self, task, refs, entries, cached, seconds) -> dict:
+        if task.multi_model == 1:
+            return self._details(task, refs[0], entries[0], cached, seconds)
+        return {"task": task.id, "inference_seconds": round(seconds, 3),
+                "models": [self._details(task, r, e, cached, seconds) for r, e in zip(refs, entries)]}
+
+    def code(self, task: TaskSpec, refs: list[ModelRef] | ModelRef, inputs: dict, params: dict) -> str:
+        """The task's snippet for these parsed values (refs: one per model; a multi-model task gets the list)."""
+        if isinstance(refs, ModelRef):
+            refs = [refs]
+        return task.code(refs[0] if task.multi_model == 1 else refs, inputs, params, self.place)
+
+    def log_user_error(self, task: TaskSpec, err: UserError) -> None:
+        """One log line for a rejected request (never a traceback, never the input itself)."""
+        log.info("%s: %s", task.id, err.key)
 
     def warmup(self) -> threading.Thread:
         """Import torch and transformers in the background so the first request is quicker."""

@@ -1,7 +1,8 @@
 """What the app offers: tabs (one per demos/ module) and the tasks they run, found through specs.
 
-A demo module declares `SPEC = TabSpec(...)`; `discover()` imports every module in `demos/` and returns
-their specs ordered. Adding a task or a tab touches one module and its tests, never app.py.
+A tab is a package in `demos/` whose `__init__` declares `SPEC = TabSpec(...)` (usually `subtabs(...)` over
+its task files, one per task id); `discover()` imports every package and returns their specs ordered.
+Adding a task touches one task file (and its tab's list of tasks) and one test file, never app.py.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from core.errors import UserError
+from core.params import Bool, Field, Fields, File, Float, Int
 
 
 @dataclass(frozen=True)
@@ -39,23 +43,39 @@ class Loader:
 
 
 @dataclass(frozen=True)
-class TaskSpec:
-    """One runnable task.
+class Output:
+    """What a run returns when it knows more than the raw JSON: value (the API's and the CLI's output),
+    notes (core.i18n.Note: what was cut, windowed, scaled; shown under the result and printed by the CLI)
+    and facts (view-only data such as a decoded image, never in the JSON). A run may also return the bare
+    value."""
 
-    run(loaded, inputs, params) -> JSON-ready result; `loaded` is a pipeline or a Bundle.
-    stream(loaded, inputs, params) -> iterator of partial JSON-ready results (optional).
-    code(ref, inputs, params, place) -> the transformers 5 snippet that reproduces the run;
-      ref has .source (Hub id or absolute folder) and .revision; place has .device/.dtype strings.
-    inputs: input names (the first is the CLI's positional INPUT); file_inputs: those that are paths.
-    params: parameter defaults; their types coerce CLI --param values.
+    value: Any
+    notes: tuple = ()
+    facts: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One runnable task, declared in its own file (demos/<tab>/<task_id>.py).
+
+    run(loaded, inputs, params) -> the JSON-ready result, or an Output with notes and facts; `loaded` is
+      a pipeline or a Bundle (a list of them, one per model, when multi_model > 1). inputs and params
+      arrive parsed by their fields: typed, within bounds, defaults filled in.
+    stream(loaded, inputs, params) -> iterator of partial results (optional).
+    code(ref, inputs, params, place) -> the transformers 5 snippet that reproduces the run (parsed values);
+      ref has .source (Hub id or absolute folder) and .revision (a list of refs when multi_model > 1);
+      place has .device/.dtype strings.
+    inputs / params: the fields (core.params), each declared once; the first input is the CLI's positional
+      INPUT. File fields are the file inputs.
     architectures: suffixes of config.architectures that fit the task (local model discovery).
     fits: an extra test a local model (core.local_models.LocalModel) must pass, for suffixes that other
       modalities share (LayoutLMForQuestionAnswering is not extractive text QA).
     postprocess(output, inputs, params) -> the final output (optional): model-free work on run's output that
-      may take long (e.g. a t-SNE of the vectors); it runs after the model's lock is released, so other
-      runs of the same model do not wait for it.
-    cli_lines: the CLI's `run` prints a list output as JSON Lines, one item per line (e.g. one vector per
-      text, one matrix row per line), instead of one indented JSON document.
+      may take long (e.g. a t-SNE of the vectors); it runs after the model's lock is released.
+    cli_lines: the CLI's `run` prints a list output as JSON Lines, one item per line.
+    multi_model: how many models one run takes at most (tokenizer compare: several tokenizers at once).
+    build(ctx): the task's widgets (a sub-tab's content); it imports gradio itself, so importing a task file
+      never imports gradio.
     """
 
     id: str
@@ -65,9 +85,8 @@ class TaskSpec:
     run: Callable[..., Any]
     code: Callable[..., str]
     models: tuple[str, ...] = ()
-    inputs: tuple[str, ...] = ("text",)
-    file_inputs: tuple[str, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
+    inputs: Fields = field(default_factory=Fields)
+    params: Fields = field(default_factory=Fields)
     architectures: tuple[str, ...] = ()
     model_types: tuple[str, ...] = ()
     stream: Callable[..., Iterator[Any]] | None = None
@@ -76,22 +95,106 @@ class TaskSpec:
     postprocess: Callable[..., Any] | None = None
     cli_lines: bool = False
     fits: Callable[[Any], bool] | None = None
+    multi_model: int = 1
+    build: Callable[[Any], None] | None = None
+    file_inputs: tuple[str, ...] = ()  # legacy: derived from File fields once every tab is migrated
+
+    def __post_init__(self):
+        if isinstance(self.params, dict):  # legacy: until every tab is migrated
+            object.__setattr__(self, "params", Fields(tuple(_legacy_field(k, v) for k, v in self.params.items())))
+        if self.inputs and isinstance(next(iter(self.inputs)), str) and not isinstance(self.inputs, Fields):
+            object.__setattr__(self, "inputs", Fields(tuple(
+                File(n, required=False) if n in self.file_inputs else _Raw(n) for n in self.inputs)))
+        for name in ("inputs", "params"):
+            value = getattr(self, name)
+            if not isinstance(value, Fields):
+                object.__setattr__(self, name, Fields(tuple(value)))
+        object.__setattr__(self, "file_inputs", tuple(n for n, f in self.inputs.items() if isinstance(f, File)))
+        clash = set(self.inputs) & set(self.params)
+        if clash:
+            raise ValueError(f"{self.id}: {sorted(clash)} declared as input and parameter")
 
     @property
     def api_name(self) -> str:
         return self.id.replace("-", "_")
 
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter's default (the Code panel's and the CLI's starting point)."""
+        return self.params.defaults()
+
+    def parse(self, inputs: dict, params: dict) -> tuple[dict, dict]:
+        """(inputs, params) parsed by their fields: typed, bounded, defaults filled in. A value may come
+        under either dict (an API call names them all alike) and under a transformers alias. UserError
+        ("bad_param", "too_large", "empty_input") for the first value that does not fit."""
+        given_inputs: dict[str, Any] = {}
+        given_params: dict[str, Any] = {}
+        for key, value in {**params, **inputs}.items():
+            if key in self.inputs:
+                given_inputs[self.inputs.canonical(key)] = value
+            elif key in self.params:
+                given_params[self.params.canonical(key)] = value
+            else:
+                known = ", ".join([*self.inputs, *self.params]) or "none"
+                raise UserError("bad_param", name=key, detail=f"{self.id} takes: {known}")
+        return self.inputs.parse(given_inputs), self.params.parse(given_params)
+
+
+@dataclass(frozen=True)
+class _Raw(Field):  # legacy: until every tab is migrated
+    def parse(self, value: Any) -> Any:
+        return self.default if value is None else value
+
+
+def _legacy_field(name: str, default: Any):  # legacy: until every tab is migrated
+    if isinstance(default, bool):
+        return Bool(name, default)
+    if isinstance(default, int):
+        return Int(name, default, -2**31, 2**31)
+    if isinstance(default, float):
+        return Float(name, default, -1e12, 1e12)
+    return _Raw(name, default)
+
 
 @dataclass(frozen=True)
 class TabSpec:
-    """One top-level tab: a demos/ module's declaration of its tasks and its `build(ctx)`."""
+    """One top-level tab: a demos/ package's declaration of its tasks and its `build(ctx)`."""
 
     id: str
     title: str
     order: int
     tasks: tuple[TaskSpec, ...]
     build: Callable[[Any], None]
-    korean: dict[str, str] = field(default_factory=dict)
+    korean: dict = field(default_factory=dict)  # legacy: until every tab is migrated to the catalog
+
+
+def subtabs(id: str, title: str, order: int, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> TabSpec:
+    """The TabSpec of a tab that shows each task as a sub-tab (its `build`), in the order given."""
+    tasks = tuple(tasks)
+
+    def build(ctx) -> None:
+        from core.ui import subtab_layout
+
+        subtab_layout(ctx, tasks)
+
+    return TabSpec(id=id, title=title, order=order, tasks=tasks, build=build)
+
+
+def task_modules(package: str, order: tuple[str, ...] = ()) -> tuple[TaskSpec, ...]:
+    """The TASK of every module in `package` (one file per task, named by its id), in the order of task
+    ids given; a task file the order does not name comes after, by id. So a new task is one new file."""
+    pkg = importlib.import_module(package)
+    tasks = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        task = getattr(module, "TASK", None)
+        if isinstance(task, TaskSpec):
+            tasks.append(task)
+        for legacy, build in getattr(module, "TASKS", ()):  # legacy: until every tab is migrated
+            tasks.append(replace(legacy, build=build))
+    rank = {task_id: i for i, task_id in enumerate(order)}
+    return tuple(sorted(tasks, key=lambda t: (rank.get(t.id, len(rank)), t.id)))
 
 
 def discover(package: str = "demos") -> list[TabSpec]:

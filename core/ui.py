@@ -1,85 +1,134 @@
-"""Widgets and wiring shared by every tab: model picker, result panels, and the run handler."""
+"""Widgets and wiring shared by every tab: widgets derived from declared fields, the model picker, result
+panels, and the run handler. The only core module that imports gradio (and only the app imports it)."""
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 
 from core.errors import UserError
-from core.i18n import Translator, language_of, speaking
+from core.i18n import Translator, language_of, speaking, translate
+from core.jsonable import jsonable
 from core.models import ModelManager, RunResult
-from core.registry import TabSpec, TaskSpec
+from core.params import Bool, Choice, Data, Field, File, Float, Int, Labels, Lines, Text
+from core.registry import TaskSpec
 from core.settings import Settings
+
+__all__ = ["Context", "Panels", "jsonable", "widget", "widgets", "model_picker", "result_panels", "wire",
+           "examples", "subtab_layout", "takes_request"]
 
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a tab's build(ctx) gets: settings, the model manager, and the label translator."""
+    """Everything a tab's build(ctx) gets: settings, the model manager, the label translator, and the
+    record of what got wired (task id -> {field name: component}), which tests read."""
 
     settings: Settings
     models: ModelManager
     tr: Translator
+    wired: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Panels:
-    """The panels under every result: raw JSON, code, details."""
+    """The panels under every result: notes, code, raw JSON, details."""
 
+    notes: gr.Markdown
     raw: gr.JSON
     code: gr.Code
     details: gr.JSON
 
-    def values(self, result: RunResult) -> dict:
-        return {self.raw: jsonable(result.output), self.code: result.code, self.details: result.details}
+    def values(self, result: RunResult, lang: str = "en") -> dict:
+        notes = "\n\n".join(n.text(lang) for n in result.notes)
+        return {self.notes: gr.update(value=notes, visible=bool(notes)), self.raw: jsonable(result.output),
+                self.code: result.code, self.details: result.details}
+
+    @property
+    def components(self) -> list:
+        return [self.notes, self.raw, self.code, self.details]
 
 
-def jsonable(value: Any) -> Any:
-    """value with numpy/torch scalars and arrays turned into plain Python (for gr.JSON)."""
-    return json.loads(json.dumps(value, default=_default))
+# ---- widgets from declared fields ------------------------------------------------------------------------
+def widget(ctx: Context, task: TaskSpec, name: str, **overrides) -> gr.components.Component:
+    """The gradio component for the task's input or parameter `name`, derived from its declaration (kind,
+    range, step, default, label, help); elem_id is "<api_name>_<name>". overrides are layout only (scale,
+    visible, elem_id, height...): the value, bounds and label always come from the field."""
+    f = task.inputs[name] if name in task.inputs else task.params[name]
+    kwargs: dict[str, Any] = {"label": ctx.tr(f.title), "elem_id": f"{task.api_name}_{f.name}"}
+    if f.help:
+        kwargs["info"] = ctx.tr(f.help)
+    kwargs.update(dict(f.widget))
+    kwargs.update(overrides)
+    return _component(f, kwargs)
 
 
-def _default(obj: Any):
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "item"):
-        return obj.item()
-    return str(obj)
+def _component(f: Field, kwargs: dict) -> gr.components.Component:
+    component = kwargs.pop("component", None)
+    if isinstance(f, (Int, Float)):
+        precision = 0 if isinstance(f, Int) else None
+        if component == "number":
+            return gr.Number(value=f.default, minimum=f.minimum, maximum=f.maximum, step=f.step,
+                             precision=precision, **kwargs)
+        return gr.Slider(f.minimum, f.maximum, value=f.default, step=f.step, **kwargs)
+    if isinstance(f, Bool):
+        return gr.Checkbox(value=f.default, **kwargs)
+    if isinstance(f, Choice):
+        if component == "radio":
+            return gr.Radio(list(f.choices), value=f.default, **kwargs)
+        return gr.Dropdown(list(f.choices), value=f.default, **kwargs)
+    if isinstance(f, Labels):
+        return gr.Textbox(value=", ".join(f.default), max_length=f.max_items * (f.max_chars + 2), **kwargs)
+    if isinstance(f, (Text, Lines)):
+        if f.placeholder and "placeholder" not in kwargs:
+            kwargs["placeholder"] = f.placeholder
+        return gr.Textbox(value=f.default, lines=f.lines, max_lines=max(f.lines, 20) if f.lines > 1 else 1,
+                          max_length=f.max_chars, **kwargs)
+    if isinstance(f, File):
+        media = {"image": gr.Image, "audio": gr.Audio, "video": gr.Video}.get(f.media)
+        if media is None:
+            return gr.File(**kwargs)
+        if media is not gr.Video:  # the app reads and decodes the file itself
+            kwargs.setdefault("type", "filepath")
+        return media(**kwargs)
+    if isinstance(f, Data):
+        return gr.JSON(value=f.default, **kwargs)
+    raise TypeError(f"no widget for {type(f).__name__}")
 
 
-def model_picker(ctx: Context, task: TaskSpec, label: str = "Model") -> gr.Dropdown:
-    """A dropdown of the curated and local models for task that also accepts any Hub id or folder."""
+def widgets(ctx: Context, task: TaskSpec, *names: str, **overrides) -> dict[str, gr.components.Component]:
+    """widget() for each name, in order: {name: component}, ready for wire()'s fields."""
+    return {name: widget(ctx, task, name, **overrides) for name in names}
+
+
+def model_picker(ctx: Context, task: TaskSpec, label: str = "Model", *, slot: int = 0) -> gr.Dropdown:
+    """A dropdown of the curated and local models for task that also accepts any Hub id or folder.
+    slot > 0: an extra picker of a multi-model task (empty by default, elem_id ..._model_<slot+1>)."""
     choices, default = ctx.models.choices(task)
     return gr.Dropdown(
         choices=choices,
-        value=default,
+        value=default if slot == 0 else None,
         label=ctx.tr(label),
         info=ctx.tr("Pick one, or type a Hub id (owner/name, optionally @revision) or a local folder"),
         allow_custom_value=True,
         filterable=True,
-        elem_id=f"{task.api_name}_model",
+        elem_id=f"{task.api_name}_model" + (f"_{slot + 1}" if slot else ""),
     )
 
 
 def result_panels(ctx: Context, task: TaskSpec) -> Panels:
-    """Code panel (open), raw JSON and details (collapsed)."""
+    """Notes (hidden until a run has some), the Code panel (open), raw JSON and details (collapsed)."""
+    notes = gr.Markdown(visible=False, elem_id=f"{task.api_name}_notes", elem_classes=["run-notes"])
     code = gr.Code(language="python", label=ctx.tr("Code (transformers 5)"), interactive=False, max_lines=40,
                    elem_id=f"{task.api_name}_code")
     with gr.Accordion(ctx.tr("Raw output (JSON)"), open=False):
         raw = gr.JSON(label=ctx.tr("Raw output"), elem_id=f"{task.api_name}_raw")
     with gr.Accordion(ctx.tr("Details"), open=False):
         details = gr.JSON(label=ctx.tr("Details"), elem_id=f"{task.api_name}_details")
-    return Panels(raw, code, details)
-
-
-def _split(task: TaskSpec, values: dict) -> tuple[dict, dict]:
-    inputs = {k: v for k, v in values.items() if k in task.inputs}
-    params = {k: v for k, v in values.items() if k not in task.inputs}
-    return inputs, params
+    return Panels(notes, raw, code, details)
 
 
 def takes_request(fn: Callable, names: list[str]) -> Callable:
@@ -98,8 +147,8 @@ def wire(
     task: TaskSpec,
     trigger: Any,
     fields: dict[str, gr.components.Component],
-    model: gr.Dropdown,
-    render: Callable[[Any, dict, dict], dict],
+    model: gr.Dropdown | list[gr.Dropdown],
+    render: Callable[[RunResult], dict],
     panels: Panels,
     outputs: list,
     *,
@@ -107,50 +156,63 @@ def wire(
     concurrency_limit: int = 2,
     concurrency_id: str | None = None,
 ) -> None:
-    """Connect trigger (e.g. a Run button) to the task with api_name = task id with '_'.
+    """Connect trigger (e.g. a Run button) to the task, one event with api_name = task id with '_'.
 
-    fields: argument name -> input component (names are the task's input and parameter names, and
-    the API's parameter names). render(output, inputs, params) -> {component: value} for the drawn
-    result. A UserError becomes a one-line gr.Error in the browser's language. concurrency_limit /
-    concurrency_id: gradio's queue for the event (heavy work can get a queue of its own).
+    fields: argument name -> input component (the task's input and parameter names, which are also the
+    API's parameter names); model: the picker, or a list of pickers for a multi-model task (the API then
+    takes model, model_2, ...). render(result) -> {component: value} for the drawn result; result is the
+    RunResult (output, parsed inputs and params, facts, notes); the notes and panels are filled here. A
+    UserError becomes a one-line gr.Error in the browser's language.
     """
     names = list(fields)
-    components = [fields[n] for n in names] + [model]
+    pickers = model if isinstance(model, list) else [model]
+    model_names = ["model"] + [f"model_{i + 1}" for i in range(1, len(pickers))]
+    components = [fields[n] for n in names] + pickers
+    ctx.wired[task.id] = dict(fields)
 
-    def values_of(args) -> tuple[str, dict, dict, str]:
-        """(model id, inputs, params, language) from gradio's positional args (request last)."""
-        *values, model_id, request = args
-        inputs, params = _split(task, dict(zip(names, values)))
+    def call_of(args) -> tuple[Any, dict, dict, str]:
+        """(model id or ids, inputs, params, language) from gradio's positional args (request last)."""
+        *values, request = args
+        given = dict(zip(names, values[:len(names)]))
+        chosen = values[len(names):]
+        model_id = chosen[0] if len(pickers) == 1 else [m for m in chosen if m]
+        inputs = {k: v for k, v in given.items() if k in task.inputs}
+        params = {k: v for k, v in given.items() if k not in task.inputs}
         return model_id, inputs, params, language_of(request)
 
-    def outputs_for(result: RunResult, inputs: dict, params: dict, lang: str) -> dict:
-        with speaking(lang, ctx.tr.korean):  # notes made by render (core.i18n.say) follow the browser
-            return {**render(result.output, inputs, params), **panels.values(result)}
+    legacy = len(inspect.signature(render).parameters) == 3  # legacy: render(output, inputs, params)
+
+    def outputs_for(result: RunResult, lang: str) -> dict:
+        with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
+            drawn = render(result.output, result.inputs, result.params) if legacy else render(result)
+            return {**drawn, **panels.values(result, lang)}
+
+    def fail(err: UserError, lang: str):
+        ctx.models.log_user_error(task, err)
+        raise gr.Error(err.text(lang), title=translate("Error", lang), print_exception=False) from None
 
     if task.stream is None:
         def handler(*args):
-            model_id, inputs, params, lang = values_of(args)
+            model_id, inputs, params, lang = call_of(args)
             try:
-                result = ctx.models.run(task, model_id, inputs, params)
-                return outputs_for(result, inputs, params, lang)
+                return outputs_for(ctx.models.run(task, model_id, inputs, params), lang)
             except UserError as err:
-                raise gr.Error(err.text(lang), print_exception=False) from None
+                fail(err, lang)
     else:
         def handler(*args):
-            model_id, inputs, params, lang = values_of(args)
+            model_id, inputs, params, lang = call_of(args)
             try:
                 for result in ctx.models.stream(task, model_id, inputs, params):
-                    yield outputs_for(result, inputs, params, lang)
+                    yield outputs_for(result, lang)
             except UserError as err:
-                raise gr.Error(err.text(lang), print_exception=False) from None
+                fail(err, lang)
 
-    takes_request(handler, [*names, "model"])
+    takes_request(handler, [*names, *model_names])
     handler.__name__ = task.api_name
 
-    all_outputs = list(outputs) + [panels.raw, panels.code, panels.details]
-    events = [trigger] + list(triggers or [])
+    all_outputs = list(outputs) + panels.components
     gr.on(
-        triggers=events,
+        triggers=[trigger] + list(triggers or []),
         fn=handler,
         inputs=components,
         outputs=all_outputs,
@@ -167,10 +229,17 @@ def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Example
     return ex
 
 
-def subtab_spec(id: str, title: str, order: int, tasks, korean: dict[str, str]) -> TabSpec:
-    """The TabSpec of a tab that shows each task as a sub-tab, in the order given.
+def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:
+    """Each task's build(ctx) in a sub-tab of its own, in order."""
+    with gr.Tabs():
+        for task in tasks:
+            with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
+                task.build(ctx)
 
-    tasks: ((TaskSpec, build_fn(ctx)), ...); korean: the tab's Korean labels (title and sub-tabs)."""
+
+def subtab_spec(id: str, title: str, order: int, tasks, korean=None):  # legacy: until every tab is migrated
+    from core.registry import TabSpec
+
     tasks = tuple(tasks)
 
     def build(ctx: Context) -> None:
@@ -179,5 +248,4 @@ def subtab_spec(id: str, title: str, order: int, tasks, korean: dict[str, str]) 
                 with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
                     build_task(ctx)
 
-    return TabSpec(id=id, title=title, order=order, tasks=tuple(task for task, _ in tasks), build=build,
-                   korean=korean)
+    return TabSpec(id=id, title=title, order=order, tasks=tuple(task for task, _ in tasks), build=build)

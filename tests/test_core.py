@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import build_call, coerce
+from core.cli import build_call
+from core.params import Bool, Float, Int, Labels, Text
 from core.errors import UserError, explain
 from core.local_models import describe, fits, scan_models_dirs
 from core.models import ModelManager, ModelRef
@@ -74,22 +75,22 @@ def test_model_refs(tmp_path, monkeypatch):
 
 
 # ---- CLI parameters ------------------------------------------------------------------------------
-def test_coerce_follows_the_default_type():
-    assert coerce("top_k", "3", 5) == 3
-    assert coerce("temperature", "0.5", 1.0) == 0.5
-    assert coerce("multi_label", "true", False) is True
-    assert coerce("candidate_labels", "a, b", []) == ["a", "b"]
-    assert coerce("candidate_labels", '["x y", "z"]', []) == ["x y", "z"]
-    assert coerce("hypothesis_template", "This is {}.", "x") == "This is {}."
+def test_fields_parse_cli_text_by_their_type():
+    assert Int("top_k", 5, 1, 20).parse("3") == 3
+    assert Float("temperature", 1.0, 0.05, 2.0).parse("0.5") == 0.5
+    assert Bool("multi_label", False).parse("true") is True
+    assert Labels("candidate_labels").parse("a, b") == ["a", "b"]
+    assert Labels("candidate_labels").parse('["x y", "z"]') == ["x y", "z"]
+    assert Text("hypothesis_template", "x").parse("This is {}.") == "This is {}."
     with pytest.raises(UserError) as err:
-        coerce("top_k", "many", 5)
+        Int("top_k", 5, 1, 20).parse("many")
     assert err.value.key == "bad_param"
 
 
 def test_build_call_routes_inputs_and_params():
     task = text_classification()
-    inputs, params = build_call(task, "first", ["text_pair=second", "top_k=2"])
-    assert inputs == {"text": "first", "text_pair": "second"}
+    inputs, params = task.parse(*build_call(task, "first", ["text_pair=second", "top_k=2"]))
+    assert inputs == {"text": ["first"], "text_pair": "second"}
     assert params["top_k"] == 2 and params["function_to_apply"] == "default"
     with pytest.raises(UserError) as err:
         build_call(task, "x", ["nonsense=1"])
@@ -159,7 +160,7 @@ def test_concurrent_requests_load_a_model_once(tiny):
 
     def call():
         try:
-            results.append(manager.run(task, str(tiny["bert-seqcls"]), {"text": "hello world"}, dict(task.params)))
+            results.append(manager.run(task, str(tiny["bert-seqcls"]), {"text": "hello world"}, task.defaults()))
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
@@ -182,14 +183,14 @@ def test_lru_eviction_by_count_and_by_size(tiny):
     task = text_classification()
     inputs = {"text": "hi"}
     by_count = ModelManager(Settings(device="cpu", offline=True, cache_models=1))
-    by_count.run(task, str(tiny["bert-seqcls"]), inputs, dict(task.params))
-    by_count.run(task, str(tiny["bert-reranker"]), inputs, dict(task.params))
+    by_count.run(task, str(tiny["bert-seqcls"]), inputs, task.defaults())
+    by_count.run(task, str(tiny["bert-reranker"]), inputs, task.defaults())
     assert [c["model"] for c in by_count.cached()] == [str(tiny["bert-reranker"])]
-    again = by_count.run(task, str(tiny["bert-seqcls"]), inputs, dict(task.params))
+    again = by_count.run(task, str(tiny["bert-seqcls"]), inputs, task.defaults())
     assert again.details["load"] != "cached" and by_count.loads == 3
     by_size = ModelManager(Settings(device="cpu", offline=True, cache_models=10, cache_gib=1e-9))
-    by_size.run(task, str(tiny["bert-seqcls"]), inputs, dict(task.params))
-    by_size.run(task, str(tiny["bert-reranker"]), inputs, dict(task.params))
+    by_size.run(task, str(tiny["bert-seqcls"]), inputs, task.defaults())
+    by_size.run(task, str(tiny["bert-reranker"]), inputs, task.defaults())
     assert len(by_size.cached()) == 1, "over the GiB budget only the newest model stays"
 
 

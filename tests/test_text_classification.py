@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from core.ui import jsonable
-from demos.text.classification import TEXT_CLASSIFICATION as TASK
+from core.jsonable import jsonable
+from demos.text.text_classification import TASK
 from tests.conftest import ROOT
 
 NOTES_SENTENCE = "Hugging Face is the best thing since sliced bread!"
@@ -31,7 +31,7 @@ def scored(output: list) -> list[tuple[str, float]]:
 
 
 def test_a_batch_gives_one_ranked_result_per_line(manager, tiny):
-    out = manager.run(TASK, str(tiny["bert-seqcls"]), {"text": BATCH}, {**TASK.params, "batch_size": 2}).output
+    out = manager.run(TASK, str(tiny["bert-seqcls"]), {"text": BATCH}, {**TASK.defaults(), "batch_size": 2}).output
     assert len(out) == 3
     for labels in out:
         assert {d["label"] for d in labels} == {"NEGATIVE", "POSITIVE"}
@@ -42,7 +42,7 @@ def test_a_batch_gives_one_ranked_result_per_line(manager, tiny):
 def test_a_text_pair_scores_the_pair(manager, tiny):
     """A reranker (one logit) scores (query, passage); the same pair in the other order scores differently."""
     def run(text, pair):
-        return manager.run(TASK, str(tiny["bert-reranker"]), {"text": text, "text_pair": pair}, TASK.params).output
+        return manager.run(TASK, str(tiny["bert-reranker"]), {"text": text, "text_pair": pair}, TASK.defaults()).output
 
     one = run("What is Hugging Face?", NOTES_SENTENCE)
     assert [d["label"] for d in one] == ["LABEL_0"] and 0 < one[0]["score"] < 1
@@ -50,13 +50,13 @@ def test_a_text_pair_scores_the_pair(manager, tiny):
 
 
 def test_api_pair_and_batch(client, tiny):
-    label, table, raw, code, details = map(value_of, client.predict(
+    label, table, notes, raw, code, details = map(value_of, client.predict(
         text="What is Hugging Face?", text_pair=NOTES_SENTENCE, top_k=5, function_to_apply="default", batch_size=1,
         model=str(tiny["bert-reranker"]), api_name="/text_classification"))
     assert label["label"] == "LABEL_0" and raw[0]["label"] == "LABEL_0"
     assert "text_pair" in code and details["task"] == "text-classification"
 
-    label, table, raw, code, details = map(value_of, client.predict(
+    label, table, notes, raw, code, details = map(value_of, client.predict(
         text=BATCH, text_pair="", top_k=1, function_to_apply="softmax", batch_size=3,
         model=str(tiny["bert-seqcls"]), api_name="/text_classification"))
     assert len(raw) == 3 and all(len(r) == 1 for r in raw)
@@ -67,7 +67,7 @@ def test_api_pair_and_batch(client, tiny):
 
 def test_the_shown_code_prints_the_apps_result(manager, tiny):
     for model, inputs in (("bert-seqcls", {"text": BATCH}), ("bert-reranker", {"text": "a b", "text_pair": "c"})):
-        result = manager.run(TASK, str(tiny[model]), inputs, {**TASK.params, "batch_size": 2})
+        result = manager.run(TASK, str(tiny[model]), inputs, {**TASK.defaults(), "batch_size": 2})
         namespace: dict = {}
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(result.code, "<snippet>", "exec"), namespace)

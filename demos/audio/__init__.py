@@ -8,12 +8,9 @@ core.audio to mono float32 at the model's sampling rate before the pipeline sees
 
 from __future__ import annotations
 
-from core.ui import subtab_spec
-from demos.audio import asr, classify, tts
+from core.registry import subtabs, task_modules
 
-GROUPS = (asr, classify, tts)
+# sub-tab order (a task file not named here comes last)
+ORDER = ("automatic-speech-recognition", "audio-classification", "zero-shot-audio-classification", "text-to-audio")
 
-
-SPEC = subtab_spec(id="audio", title="Audio", order=10,
-                   tasks=[pair for group in GROUPS for pair in group.TASKS],
-                   korean={"Audio": "오디오", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})
+SPEC = subtabs(id="audio", title="Audio", order=10, tasks=task_modules(__name__, ORDER))

@@ -302,7 +302,7 @@ def build_asr(ctx: Context) -> None:
                               elem_id="automatic_speech_recognition_text")
             player = gr.Audio(label=tr("Audio with subtitles"), type="filepath", interactive=False,
                               elem_id="automatic_speech_recognition_player")
-            segments = gr.Dataframe(headers=["start", "end", "text"], label=tr("Segments"), visible=False,
+            segments = gr.Dataframe(headers=["start", "end", "text"], label=tr("Transcript segments"), visible=False,
                                     interactive=False, wrap=True, column_widths=["15%", "15%", "70%"],
                                     elem_id="automatic_speech_recognition_segments")
             files = gr.File(label=tr("Download transcript"), file_count="multiple", interactive=False,

@@ -73,15 +73,15 @@ def preview(value: Any, budget: int = PREVIEW_LEAVES) -> Any:
 class PreviewPanels(Panels):
     """result_panels whose raw JSON shows a preview of outputs too big to draw (thousands of vectors)."""
 
-    def values(self, result) -> dict:
-        values = super().values(result)
+    def values(self, result, lang: str = "en") -> dict:
+        values = super().values(result, lang)
         values[self.raw] = preview(values[self.raw])
         return values
 
 
 def preview_panels(ctx: Context, task) -> PreviewPanels:
     made = result_panels(ctx, task)
-    return PreviewPanels(made.raw, made.code, made.details)
+    return PreviewPanels(made.notes, made.raw, made.code, made.details)
 
 
 def full_output(task) -> gr.JSON:

@@ -7,12 +7,9 @@ Task groups live in the submodules; each exports TASKS = ((TaskSpec, build_fn), 
 
 from __future__ import annotations
 
-from core.ui import subtab_spec
-from demos.multimodal import captioning, chat, document_qa, vqa
+from core.registry import subtabs, task_modules
 
-GROUPS = (document_qa, vqa, captioning, chat)
+# sub-tab order (a task file not named here comes last)
+ORDER = ("document-question-answering", "visual-question-answering", "image-to-text", "image-text-to-text")
 
-
-SPEC = subtab_spec(id="multimodal", title="Multimodal", order=40,
-                   tasks=[pair for group in GROUPS for pair in group.TASKS],
-                   korean={"Multimodal": "멀티모달", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})
+SPEC = subtabs(id="multimodal", title="Multimodal", order=40, tasks=task_modules(__name__, ORDER))

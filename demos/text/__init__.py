@@ -1,17 +1,13 @@
-"""Text tab: every text task of the study notes, each a sub-tab with examples, parameters, the drawn
-result, raw JSON, details and the transformers 5 code.
-
-Task groups live in the submodules; each exports TASKS = ((TaskSpec, build_fn), ...) and KOREAN.
-"""
+"""Text tab: every text task of the study notes, each a sub-tab (one file per task, named by its id) with
+examples, parameters, the drawn result, notes, raw JSON, details and the transformers 5 code."""
 
 from __future__ import annotations
 
-from core.ui import subtab_spec
-from demos.text import classification, extraction, generation, seq2seq
+from core.registry import subtabs, task_modules
 
-GROUPS = (classification, extraction, seq2seq, generation)
+# sub-tab order (a task file not named here comes last)
+ORDER = ("text-classification", "token-classification", "question-answering", "zero-shot-classification",
+         "table-question-answering", "fill-mask", "summarization", "translation", "text2text-generation",
+         "text-generation")
 
-
-SPEC = subtab_spec(id="text", title="Text", order=30,
-                   tasks=[pair for group in GROUPS for pair in group.TASKS],
-                   korean={"Text": "텍스트", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})
+SPEC = subtabs(id="text", title="Text", order=30, tasks=task_modules(__name__, ORDER))

@@ -54,12 +54,12 @@ def build_tokenize(ctx: Context) -> None:
                 "truncation": ("choice", "Cut longer texts to max_length (or the model's maximum)", T.TRUNCATION),
                 "max_length": ("number", "0 = not set (the model's maximum)", None),
                 "return_tensors": ("radio", "list = Python lists, pt = PyTorch, np = NumPy", T.TENSORS),
-            }, task.params)
+            }, task.defaults())
             controls |= params_row(ctx, {
                 "add_special_tokens": ("check", "Add [CLS]/[SEP], <s>/</s>... as the model expects", None),
                 "split_lines": ("check", "Each line is one text of a batch", None),
                 "view_limit": ("number", "Tokens listed per text (0 = all); the counts are always exact", None),
-            }, task.params)
+            }, task.defaults())
             run = gr.Button(tr("Run"), variant="primary")
             examples(ctx, [
                 ["In a hole in the ground there lived a hobbit.", "", "False", "list"],

@@ -8,20 +8,11 @@ are read and drawn with core.images (shared with the multimodal and embedding ta
 
 from __future__ import annotations
 
-from core.ui import subtab_spec
-from demos.vision import classification, depth, detection, features, segmentation, upscale, video
+from core.registry import subtabs, task_modules
 
-GROUPS = (classification, detection, segmentation, depth, upscale, features, video)
-
-# Sub-tab order: the study notes' four (classification, detection, segmentation, depth), the zero-shot
-# pair, SAM, super-resolution, features, backbone maps, then video.
+# sub-tab order (a task file not named here comes last)
 ORDER = ("image-classification", "object-detection", "image-segmentation", "depth-estimation",
          "zero-shot-image-classification", "zero-shot-object-detection", "mask-generation", "image-to-image",
          "image-feature-extraction", "image-backbone", "video-classification")
 
-_BY_ID = {task.id: (task, build) for group in GROUPS for task, build in group.TASKS}
-TASKS = tuple(_BY_ID[task_id] for task_id in ORDER)
-
-
-SPEC = subtab_spec(id="vision", title="Vision", order=20, tasks=TASKS,
-                   korean={"Vision": "비전", **{k: v for group in GROUPS for k, v in group.KOREAN.items()}})
+SPEC = subtabs(id="vision", title="Vision", order=20, tasks=task_modules(__name__, ORDER))
