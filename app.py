@@ -113,7 +113,9 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run one task headless; prints the result as JSON (errors: exit 2)")
     r.add_argument("task", help="task id or alias (see `python app.py tasks`)")
     r.add_argument("input", nargs="?", help="the main input: text, or a file path for files; '-' reads stdin")
-    r.add_argument("--model", help="Hub id (owner/name[@revision]) or local folder; default: the task's")
+    r.add_argument("--model", action="append", default=[],
+                   help="Hub id (owner/name[@revision]) or local folder; default: the task's. Repeat it for a "
+                        "task that takes several models (tokenizer-compare)")
     r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter or input with transformers' argument name; repeatable")
     r.add_argument("--show", choices=("code", "details"), help="also print the code or details on stderr")

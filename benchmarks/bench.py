@@ -5,8 +5,10 @@
 2. Per request: a real packaged model (the offline pack's EfficientNet-Lite0 on gradio's cheetah photo)
    called through the app's API with gradio_client, next to the same transformers pipeline called directly
    and to gradio's own floor (a bare app that takes the same upload and returns a fixed label).
+3. The CLI: `python app.py run text-classification TEXT --model DIR` next to a plain five-line transformers
+   script doing the same run (a tiny BERT classifier built on the spot), median of --repeat runs.
 
-    python benchmarks/bench.py [--pack pack] [--repeat 3] [--requests 20]
+    python benchmarks/bench.py [--pack pack] [--repeat 3] [--requests 20] [--only startup,requests,cli]
 """
 
 from __future__ import annotations
@@ -141,16 +143,56 @@ def requests(pack: Path, n: int, env: dict) -> None:
           f"a bare gradio app's upload-and-answer round trip {statistics.median(floor) * 1000:.0f} ms")
 
 
+PLAIN = """
+import json, sys
+from transformers import pipeline
+pipe = pipeline("text-classification", model=sys.argv[1], device="cpu")
+print(json.dumps(pipe(sys.argv[2], top_k=5, truncation=True), indent=2))
+"""
+
+
+def cli(repeat: int, env: dict) -> None:
+    """The CLI's wall time against a plain transformers script, both in fresh processes."""
+    sys.path.insert(0, str(ROOT))
+    from tests.tiny import build_all
+
+    text = "Hugging Face is the best thing since sliced bread!"
+    with tempfile.TemporaryDirectory() as tmp:
+        model = build_all(Path(tmp), ["bert-seqcls"])["bert-seqcls"]
+        plain = Path(tmp) / "plain.py"
+        plain.write_text(PLAIN)
+
+        def wall(cmd: list[str]) -> float:
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
+            return time.perf_counter() - start
+
+        app_times, plain_times = [], []
+        for _ in range(repeat):
+            app_times.append(wall([sys.executable, "app.py", "run", "text-classification", text, "--model", str(model),
+                                   "--offline"]))
+            plain_times.append(wall([sys.executable, str(plain), str(model), text]))
+    a, b = statistics.median(app_times), statistics.median(plain_times)
+    print(f"CLI text-classification (median of {repeat}): python app.py run {a:.2f} s, "
+          f"a plain transformers script {b:.2f} s, ratio {a / b:.2f}x")
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     args.add_argument("--pack", default=str(ROOT / "pack"))
     args.add_argument("--repeat", type=int, default=3)
     args.add_argument("--requests", type=int, default=20)
+    args.add_argument("--only", default="startup,requests,cli", help="comma-separated parts to run")
     opts = args.parse_args()
+    parts = set(opts.only.split(","))
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="1")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    startup(opts.repeat, env)
-    requests(Path(opts.pack).resolve(), opts.requests, env)
+    if "startup" in parts:
+        startup(opts.repeat, env)
+    if "requests" in parts:
+        requests(Path(opts.pack).resolve(), opts.requests, env)
+    if "cli" in parts:
+        cli(opts.repeat, env)
 
 
 if __name__ == "__main__":

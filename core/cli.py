@@ -78,16 +78,21 @@ def build_call(task: TaskSpec, raw_input: str | None, raw_params: list[str]) -> 
 
 
 def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_input: str | None,
-                model: str | None, raw_params: list[str], show: str | None = None) -> int:
-    """Run one task headless; prints the raw JSON on stdout (JSON Lines for `cli_lines` tasks), or one error
-    line on stderr (exit 2)."""
+                models: list[str] | str | None, raw_params: list[str], show: str | None = None) -> int:
+    """Run one task headless; prints the raw JSON on stdout (JSON Lines for `cli_lines` tasks) and the run's
+    notes on stderr, or one error line on stderr (exit 2). models: the --model values (several for a
+    multi-model task such as tokenizer-compare)."""
     table = all_tasks(tabs)
+    if isinstance(models, str):
+        models = [models]
     try:
         if task_id not in table:
             raise UserError("unknown_task", task=task_id)
         _, task = table[task_id]
         inputs, params = build_call(task, raw_input, raw_params)
-        result = manager.run(task, model or manager.choices(task)[1], inputs, params)
+        chosen = list(models or []) or [manager.choices(task)[1]]
+        result = manager.run(task, chosen[0] if task.multi_model == 1 and len(chosen) == 1 else chosen,
+                             inputs, params)
     except UserError as err:
         print(f"error: {err.text()}", file=sys.stderr)
         return 2

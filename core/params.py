@@ -317,6 +317,23 @@ def _json_list(text: str) -> str | list:
     return text
 
 
+def plain(value: Any) -> Any:
+    """A gradio payload as plain data: every FileData ({"path": ..., "meta": {"_type": "gradio.FileData"}})
+    becomes its path, a video payload ({"video": FileData, ...}) the video's path; lists and dicts recurse.
+    (Events run with preprocess=False, so the fields parse what the browser or API client sent.)"""
+    if isinstance(value, dict):
+        meta = value.get("meta")
+        if "path" in value and (isinstance(meta, dict) and meta.get("_type") == "gradio.FileData"
+                                or {"url", "orig_name"} & set(value)):
+            return value["path"]
+        if set(value) <= {"video", "subtitles"} and isinstance(value.get("video"), dict):
+            return plain(value["video"])
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class File(Field):
     """A file given by path (uploads arrive as paths; the app reads the file itself). media: "image",
@@ -328,8 +345,9 @@ class File(Field):
     kind = "file"
 
     def parse(self, value: Any) -> Any:
-        if isinstance(value, dict):  # gradio's FileData payload ({"path": ...})
-            value = value.get("path") or value.get("name")
+        value = plain(value)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
         if value is None or value == "":
             if self.required:
                 raise UserError("empty_input", what=self.title)
@@ -356,6 +374,11 @@ class Data(Field):
     kind = "json"
 
     def parse(self, value: Any) -> Any:
+        value = plain(value)
+        if isinstance(value, dict) and set(value) >= {"headers", "data"}:  # a gr.Dataframe payload
+            import pandas as pd
+
+            value = pd.DataFrame(value["data"], columns=value["headers"] or None)
         if isinstance(value, str):
             if len(value) > self.max_chars:
                 raise UserError("too_large", what=self.title,

@@ -136,7 +136,8 @@ class TaskSpec:
             else:
                 known = ", ".join([*self.inputs, *self.params]) or "none"
                 raise UserError("bad_param", name=key, detail=f"{self.id} takes: {known}")
-        return self.inputs.parse(given_inputs), self.params.parse(given_params)
+        params = self.params.parse(given_params)  # first: a bad parameter is named even without an input
+        return self.inputs.parse(given_inputs), params
 
 
 @dataclass(frozen=True)

@@ -219,6 +219,10 @@ def wire(
         api_name=task.api_name,
         concurrency_limit=concurrency_limit,
         concurrency_id=concurrency_id,
+        # the fields parse what was sent (gradio's own preprocessing would answer out-of-range numbers and odd
+        # files with its own untranslated messages before the app sees them); uploads still go through
+        # gradio's upload-folder checks
+        preprocess=False,
     )
 
 

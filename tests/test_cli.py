@@ -37,9 +37,23 @@ def test_run_prints_the_same_json_as_the_ui(tiny, client):
     assert out.returncode == 0, out.stderr
     printed = json.loads(out.stdout)
     ui = client.predict(SENTENCE, "", 2, "default", 1, model, api_name="/text_classification")
-    raw = ui[2]
+    raw = ui[3]  # label, table, notes, raw
     assert [d["label"] for d in printed] == [d["label"] for d in raw]
     assert [round(d["score"], 5) for d in printed] == [round(d["score"], 5) for d in raw]
+
+
+def test_run_imports_no_gradio(tiny):
+    """The CLI pays only for what a run needs: no gradio module is imported (python -X importtime lists every
+    import on stderr)."""
+    env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
+    out = subprocess.run([sys.executable, "-X", "importtime", "app.py", "run", "text-classification", SENTENCE,
+                          "--model", str(tiny["bert-seqcls"]), "--offline"],
+                         cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")]
+    assert "transformers" in imported and "demos.text.text_classification" in imported
+    assert not [name for name in imported if name.split(".")[0] in ("gradio", "gradio_client", "core.ui")]
+    assert "core.ui" not in imported
 
 
 def test_run_reads_stdin_and_params_as_inputs(tiny):
