@@ -1,10 +1,8 @@
 """Text generation: streamed output, batching without a pad token, chat templates; tiny random models for
-structure, the offline pack's SmolLM2-135M-Instruct for a real answer."""
+structure, the offline pack's SmolLM2-135M-Instruct for a real answer; the shared generation fields' rules."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import subprocess
@@ -13,16 +11,19 @@ import sys
 import pytest
 
 from core.errors import UserError
-from demos.text import generation
+from core.models import RunResult
+from demos.text import text_generation
+from demos.text.generation_fields import generation_fields, generation_kwargs
+from demos.text.text_generation import TASK
 from tests.conftest import ROOT
+from tests.text_generation_helpers import notes_text, open_task, printed_by, value_of
 
-TASK = generation.TEXT_GENERATION
 GREEDY = {"do_sample": False, "max_new_tokens": 6}
 RINGS = "Three Rings for the Elven-kings under the sky"
 
 
 def params(**overrides):
-    return {**TASK.params, **overrides}
+    return {**TASK.defaults(), **overrides}
 
 
 def run(manager, model, text, system_prompt="", **overrides):
@@ -34,18 +35,12 @@ def stream(manager, model, text, system_prompt="", **overrides):
                                              params(**overrides))]
 
 
-def printed_by(code: str):
-    namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(code, "<snippet>", "exec"), namespace)
-    return namespace["result"]
-
-
 def test_one_prompt_gives_the_pipeline_output(manager, tiny):
     out = run(manager, tiny["gpt2"], RINGS, **GREEDY).output
     assert isinstance(out, list) and len(out) == 1
     assert set(out[0]) == {"generated_text"} and out[0]["generated_text"].startswith(RINGS)
-    assert out == TASK.run(manager.get(TASK.loader, str(tiny["gpt2"]))[0].obj, {"text": RINGS}, params(**GREEDY))
+    pipe = manager.get(TASK.loader, str(tiny["gpt2"]))[0].obj
+    assert out == TASK.run(pipe, *TASK.parse({"text": RINGS}, params(**GREEDY))).value
 
 
 def test_batch_size_2_works_without_a_pad_token(manager, tiny):
@@ -108,20 +103,29 @@ def test_chat_model_gets_a_conversation(manager, tiny):
     assert [m["role"] for m in chat] == ["system", "user", "assistant"]
     assert chat[0]["content"] == "Answer in one word." and isinstance(chat[-1]["content"], str)
     assert "messages = [" in result.code and printed_by(result.code) == result.output
+    assert "chat template" in notes_text(result)
     plain = run(manager, tiny["llama-chat"], "What is", use_chat_template=False, **GREEDY).output
     assert isinstance(plain[0]["generated_text"], str), "template off: the raw prompt is continued"
 
 
+def outcome(output, text: str, system_prompt: str = "") -> RunResult:
+    """The RunResult a run with this output would give (notes made as the run makes them)."""
+    inputs, parsed = TASK.parse({"text": text, "system_prompt": system_prompt}, params())
+    return RunResult(output, "", {}, inputs, parsed, text_generation.notes_for(output, inputs, parsed))
+
+
 def test_render_shows_the_reply_or_the_continuation():
-    components = {"text": "text", "note": "note", "table": "table"}
-    render = generation.render_text_generation(components)
+    components = {"text": "text", "table": "table"}
+    render = text_generation.render_text_generation(components)
     chat = [{"generated_text": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "Paris."}]}]
-    shown = render(chat, {"text": "Q?"}, params())
-    assert shown["text"] == [("Paris.", "reply")] and "chat template" in shown["note"]["value"]
+    result = outcome(chat, "Q?")
+    shown = render(result)
+    assert shown["text"] == [("Paris.", "reply")] and "chat template" in notes_text(result)
     plain = [[{"generated_text": "Hello world!"}], [{"generated_text": "Bye now"}]]
-    shown = render(plain, {"text": "Hello\nBye", "system_prompt": "x"}, params())
+    result = outcome(plain, "Hello\nBye", "x")
+    shown = render(result)
     assert shown["text"] == [("Hello", None), (" world!", "generated")]
-    assert "system prompt was not used" in shown["note"]["value"] and "no streaming" in shown["note"]["value"]
+    assert "system prompt was not used" in notes_text(result) and "no streaming" in notes_text(result)
     assert shown["table"]["visible"] and len(shown["table"]["value"]) == 2
 
 
@@ -140,8 +144,8 @@ def test_smollm2_answers_paris(manager, pack_dir):
 
 def test_api_endpoint(client, tiny):
     kwargs = {k: v for k, v in params(**GREEDY).items()}
-    shown, note, table, raw, code, details = client.predict(
-        text=RINGS, system_prompt="", **kwargs, model=str(tiny["gpt2"]), api_name="/text_generation")
+    shown, table, notes, raw, code, details = map(value_of, client.predict(
+        text=RINGS, system_prompt="", **kwargs, model=str(tiny["gpt2"]), api_name="/text_generation"))
     assert raw[0]["generated_text"].startswith(RINGS)
     assert "pipeline('text-generation'" in code and details["pipeline_class"] == "TextGenerationPipeline"
 
@@ -153,10 +157,10 @@ def test_notes_follow_the_browsers_language(base_url, tiny):
     kwargs = {k: v for k, v in params(**GREEDY).items()}
     call = dict(text="안녕하세요", system_prompt="", **kwargs, model=str(tiny["llama-chat"]), api_name="/text_generation")
     korean = Client(base_url, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
-    note = korean.predict(**call)[1]["value"]  # the note is a gr.update (value + visible)
+    note = korean.predict(**call)[2]["value"]  # the notes panel is a gr.update (value + visible)
     assert "채팅 모델" in note and "chat template" not in note
     english = Client(base_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
-    assert "Chat model" in english.predict(**call)[1]["value"]
+    assert "Chat model" in english.predict(**call)[2]["value"]
 
 
 def test_cli_bad_parameter_exits_2(tiny):
@@ -169,15 +173,56 @@ def test_cli_bad_parameter_exits_2(tiny):
     assert len(lines) == 1 and "num_return_sequences" in lines[0] and "Traceback" not in out.stderr
 
 
-def open_task(page, title: str) -> None:
-    """Open the Text tab, then the task's sub-tab (from the "More tabs" menu when the row overflows)."""
-    page.get_by_role("tab", name="Text", exact=True).click()
-    tab = page.get_by_role("tab", name=title, exact=True)
-    if tab.count() and tab.is_visible():
-        tab.click()
-        return
-    page.locator("#tab_text").get_by_role("button", name="More tabs").click()
-    page.locator("#tab_text .overflow-dropdown").get_by_role("button", name=title, exact=True).click()
+def test_cli_takes_transformers_names(tiny):
+    """text_inputs (the pipeline's own name for the prompt) and generate's names work with --param."""
+    env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
+    out = subprocess.run([sys.executable, "app.py", "run", "text-generation", "--model", str(tiny["gpt2"]),
+                          "--offline", "--param", f"text_inputs={RINGS}", "--param", "max_new_tokens=3",
+                          "--param", "do_sample=true", "--param", "top_k=5", "--show", "code"],
+                         cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert RINGS in out.stdout and "top_k=5" in out.stderr and "max_new_tokens=3" in out.stderr
+
+
+@pytest.mark.parametrize(("name", "value", "key"), [
+    ("max_new_tokens", 1025, "bad_param"), ("max_new_tokens", "1e9", "bad_param"),
+    ("num_return_sequences", 6, "bad_param"), ("num_return_sequences", 0, "bad_param"),
+    ("batch_size", 33, "bad_param"), ("temperature", float("inf"), "bad_param"), ("top_p", 1.5, "bad_param"),
+    ("top_k", -1, "bad_param"), ("seed", 1.5, "bad_param"), ("use_chat_template", "sometimes", "bad_param"),
+    ("text", "x" * 20_001, "too_large"), ("text", "a\n" * 33, "too_large"), ("system_prompt", "x" * 4001, "too_large"),
+])
+def test_bounds(name, value, key):
+    given = {"text": RINGS}
+    with pytest.raises(UserError) as err:
+        TASK.parse({**given, name: value} if name in TASK.inputs else given, {} if name in TASK.inputs else {name: value})
+    assert err.value.key == key
+
+
+def test_an_empty_prompt_is_named():
+    with pytest.raises(UserError, match="Prompt is empty"):
+        TASK.parse({"text": " \n "}, {})
+
+
+def test_generation_kwargs_leave_out_the_models_defaults():
+    """Only what differs from the model's generation_config goes to generate; the cross-field rules hold."""
+    fields = generation_fields("max_length", "min_length", "num_beams", "num_return_sequences", "do_sample",
+                               "temperature", "top_k", "top_p", "repetition_penalty", top_p=1.0)
+    assert [f.name for f in fields] == ["max_length", "min_length", "num_beams", "num_return_sequences",
+                                        "do_sample", "temperature", "top_k", "top_p", "repetition_penalty"]
+    assert fields[7].default == 1.0 and generation_fields("top_p")[0].default == 0.95
+    defaults = {f.name: f.default for f in fields}
+    assert generation_kwargs(defaults) == {"do_sample": False}
+    assert generation_kwargs({**defaults, "do_sample": True, "repetition_penalty": 1.2}) == {
+        "do_sample": True, "temperature": 0.7, "top_k": 50, "top_p": 1.0, "repetition_penalty": 1.2}
+    assert generation_kwargs({**defaults, "num_beams": 3, "num_return_sequences": 3})["num_return_sequences"] == 3
+    with pytest.raises(UserError, match="num_return_sequences") as err:
+        generation_kwargs({**defaults, "num_beams": 2, "num_return_sequences": 3})
+    assert err.value.key == "bad_param"
+    with pytest.raises(UserError, match="must not exceed max_length") as err:
+        generation_kwargs({**defaults, "min_length": 9, "max_length": 8})
+    assert err.value.key == "bad_param"
+    with pytest.raises(ValueError):
+        generation_fields("top_p", top_k=3)
 
 
 @pytest.mark.browser
@@ -195,7 +240,7 @@ def test_browser_streams_a_chat_answer(page, base_url, pack_dir, shoot):
     tab.get_by_role("button", name="Run").click()
     output = page.locator("#text_generation_output")
     expect(output).to_contain_text("Paris", timeout=60_000)
-    expect(page.locator("#text_generation_note")).to_contain_text("chat template")
+    expect(page.locator("#text_generation_notes")).to_contain_text("chat template")
     expect(output).not_to_contain_text("<|im_start|>")
     expect(page.locator("#text_generation_code")).to_contain_text(re.compile("messages = "))
     shoot(page, "text_text_generation")

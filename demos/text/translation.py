@@ -1,0 +1,118 @@
+"""translation: translate each line. transformers 5 removed pipeline("translation"), so it runs
+AutoModelForSeq2SeqLM + generate (see seq2seq_common) with the prefix the model wants for src_lang -> tgt_lang:
+T5's "translate English to French: " from config.task_specific_params, a ">>lang<<" token for multi-target
+opus-mt models, nothing for single-pair models (opus-mt-ko-en)."""
+
+from __future__ import annotations
+
+from core.codegen import py
+from core.errors import UserError
+from core.params import Text
+from core.registry import TaskSpec
+from demos.text.generation_fields import generation_fields, generation_kwargs
+from demos.text.seq2seq_common import (
+    ARCHITECTURES,
+    LOADER,
+    MODEL_TYPES,
+    build_seq2seq,
+    seq2seq_code,
+    seq2seq_generate,
+    task_params_of,
+    text_input,
+    with_notes,
+)
+
+LANGUAGES = ("en", "fr", "de", "ro", "ko")  # offered in the dropdowns; any other code may be typed
+
+
+def translation_prefix(tokenizer, config, src_lang: str, tgt_lang: str) -> tuple[str, dict]:
+    """(prefix, generation defaults) for translating src_lang -> tgt_lang with this model.
+
+    T5 names its pairs in config.task_specific_params ("translation_en_to_fr" -> "translate English to
+    French: "); multi-target opus-mt models want a ">>lang<<" token first; single-pair models (opus-mt-ko-en)
+    need neither and ignore the languages. A pair the model does not offer is a UserError.
+    """
+    key = f"translation_{src_lang}_to_{tgt_lang}"
+    pairs = [k for k in (getattr(config, "task_specific_params", None) or {}) if k.startswith("translation_")]
+    if pairs and key not in pairs:
+        offered = ", ".join(sorted(k.removeprefix("translation_").replace("_to_", "→") for k in pairs))
+        raise UserError("bad_param", name="src_lang/tgt_lang",
+                        detail=f"this model translates {offered}; for {src_lang}→{tgt_lang} pick a model made for it "
+                               "(e.g. Helsinki-NLP/opus-mt-ko-en for ko→en)")
+    prefix, defaults = task_params_of(config, key)
+    vocab = tokenizer.get_vocab()
+    codes = sorted(t[2:-2] for t in vocab if t.startswith(">>") and t.endswith("<<"))
+    if f">>{tgt_lang}<<" in vocab:
+        prefix = f">>{tgt_lang}<< "
+    elif len(codes) > 1:
+        raise UserError("bad_param", name="tgt_lang",
+                        detail=f"this model translates into several languages; choose one of: {', '.join(codes[:40])}")
+    return prefix, defaults
+
+
+def languages_of(params: dict) -> tuple[str, str]:
+    """(src_lang, tgt_lang), both required (a cross-field rule: the pair is what matters)."""
+    src, tgt = params["src_lang"].strip(), params["tgt_lang"].strip()
+    if not src or not tgt:
+        raise UserError("bad_param", name="src_lang/tgt_lang", detail="give both languages (e.g. en and fr)")
+    return src, tgt
+
+
+def run(bundle, inputs: dict, params: dict):
+    """[{"translation_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+    src, tgt = languages_of(params)
+    prefix, defaults = translation_prefix(bundle.processor, bundle.config, src, tgt)
+    return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="translation_text", prefix=prefix,
+                                       defaults=defaults, gen_kwargs=generation_kwargs(params),
+                                       batch_size=params["batch_size"]))
+
+
+def code(ref, inputs: dict, params: dict, place) -> str:
+    src, tgt = languages_of(params)
+    prefix = [
+        f"src_lang, tgt_lang = {py(src)}, {py(tgt)}",
+        "# T5 keeps its pairs in config.task_specific_params (\"translate English to French: \");",
+        "# multi-target opus-mt models want a >>lang<< token first; single-pair models need neither.",
+        "task_params = dict((getattr(model.config, 'task_specific_params', None) or {})"
+        ".get(f'translation_{src_lang}_to_{tgt_lang}', {}))",
+        "prefix = task_params.pop('prefix', '')",
+        "if f'>>{tgt_lang}<<' in tokenizer.get_vocab():",
+        "    prefix = f'>>{tgt_lang}<< '",
+    ]
+    return seq2seq_code("translation", ref, place, inputs["text"], output_key="translation_text",
+                        prefix_lines=prefix, gen_kwargs=generation_kwargs(params), batch_size=params["batch_size"])
+
+
+EXAMPLES = [
+    ["translate English to French: Hugging Face is a community-based open-source platform for machine learning.",
+     "en", "fr"],
+    ["The house is wonderful.\nI like to read books in the evening.", "en", "de"],
+    ["허깅페이스는 머신러닝을 위한 커뮤니티 기반 오픈소스 플랫폼입니다.", "ko", "en"],
+    ["Hugging Face is a community-based open-source platform for machine learning.", "en", "ko"],
+]
+
+
+def build(ctx) -> None:
+    build_seq2seq(ctx, TASK, result_label="Translation", output_key="translation_text", rows=EXAMPLES,
+                  languages=(LANGUAGES, "translation_src", "translation_tgt"))
+
+
+TASK = TaskSpec(
+    id="translation",
+    title="Translation",
+    loader=LOADER,
+    default_model="google-t5/t5-small",
+    models=("Helsinki-NLP/opus-mt-ko-en", "Helsinki-NLP/opus-mt-tc-big-en-ko", "google-t5/t5-base"),
+    run=run,
+    code=code,
+    inputs=(text_input(),),
+    params=(
+        Text("src_lang", "en", label="Source language (src_lang)", max_chars=32),
+        Text("tgt_lang", "fr", label="Target language (tgt_lang)", max_chars=32),
+        *generation_fields("max_length", "num_beams", "batch_size"),
+    ),
+    architectures=ARCHITECTURES,
+    model_types=MODEL_TYPES,
+    description="Translate each line (removed from 5.x pipelines: AutoModelForSeq2SeqLM).",
+    build=build,
+)
