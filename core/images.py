@@ -198,6 +198,19 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, list[str]]:
     return image, steps
 
 
+def check_image(value: Any, what: str = "Image", hard_limit: int | None = HARD_LIMIT) -> tuple[int, int]:
+    """The upright (width, height) of value read from its header, nothing decoded: for inputs a pipeline
+    decodes itself. UserError as load_image gives: empty_input, bad_file (not an image), too_large."""
+    image = open_image(value, what)
+    try:
+        size = upright_size(image)
+        _check_pixels(size, what, hard_limit)
+    finally:
+        if image is not _source(value):
+            image.close()
+    return size
+
+
 def model_size(value: Any, max_pixels: int | None = MAX_PIXELS) -> tuple[tuple[int, int], tuple[int, int]]:
     """(original upright size, size the model gets) read from the header only."""
     image = open_image(value)
@@ -205,18 +218,20 @@ def model_size(value: Any, max_pixels: int | None = MAX_PIXELS) -> tuple[tuple[i
     return original, fit_size(original, max_pixels)
 
 
-def loading_code(value: Any, max_pixels: int | None = MAX_PIXELS, var: str = "image") -> tuple[str, list[str]]:
+def loading_code(value: Any, max_pixels: int | None = MAX_PIXELS, var: str = "image", *,
+                 loaded: Image.Image | None = None) -> tuple[str, list[str]]:
     """(expression to hand to a pipeline, lines that prepare it) repeating `load_image(value)`.
 
     When the app does nothing beyond transformers' own load_image (EXIF rotation and RGB), the expression is
     the file's path (pipelines open files that same way) and there are no lines. Otherwise the lines open
     the file, add the app's extra steps (first frame, 16-bit greyscale, transparency on white, downscaling)
-    and the expression is `var`. The lines start with their imports.
+    and the expression is `var`. The lines start with their imports. loaded: what
+    `load_image(value, max_pixels=max_pixels)` returned, when the caller has it (the file is not decoded again).
     """
     source = _source(value)
     is_path = isinstance(source, (str, Path))
     path = str(Path(str(source)).expanduser().resolve()) if is_path else "your_image.png"
-    image = load_image(value, max_pixels=max_pixels)
+    image = loaded if loaded is not None else load_image(value, max_pixels=max_pixels)
     steps = image.info["steps"]
     if is_path and not set(steps) - {"exif", "rgb"}:
         return repr(path), []

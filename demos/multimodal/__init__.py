@@ -2,7 +2,8 @@
 about images with a small vision-language model; each a sub-tab with examples, parameters, the drawn
 result, raw JSON, details and the transformers 5 code.
 
-Task groups live in the submodules; each exports TASKS = ((TaskSpec, build_fn), ...) and KOREAN.
+One file per task, named by its id (document_question_answering.py, ...); common.py and ocr.py hold what
+they share. Importing the package imports neither gradio nor torch.
 """
 
 from __future__ import annotations

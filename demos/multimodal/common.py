@@ -1,5 +1,7 @@
-"""What the multimodal tasks share: documents (images, or the first page of a PDF), example files (an invoice
-rendered once with PIL, scikit-image's and gradio's pictures), text inputs and small parameter checks.
+"""What the multimodal tasks share: the image field, documents (images, or the first page of a PDF), the
+AutoClass snippet, and example files (an invoice rendered once with PIL, scikit-image's and gradio's pictures).
+
+Imports neither gradio nor torch: the vision tab's helpers it reuses are imported when called.
 """
 
 from __future__ import annotations
@@ -15,32 +17,33 @@ from PIL import Image, ImageDraw, ImageFont
 
 from core import images
 from core.errors import UserError
-from demos.vision.common import package_file, sample
+from core.params import File
 
-DOCUMENT = "Document"  # the document input's label and the `what` of its messages
+DOCUMENT = "Document"  # the document's `what` in messages
 DOC_MAX_PIXELS = 6_000_000  # documents keep more pixels than photos: small print must stay readable for OCR
 PDF_DPI = 150  # a PDF page is rendered at this resolution (a Letter page: 1275x1650 pixels)
 
 
-# ---- inputs --------------------------------------------------------------------------------------------
-def required_text(value: Any, what: str) -> str:
-    """value stripped; UserError("empty_input") when there is nothing."""
-    text = str(value or "").strip()
-    if not text:
-        raise UserError("empty_input", what=what)
-    return text
+# ---- the image input -----------------------------------------------------------------------------------
+def image_field(required: bool = True, **kwargs) -> File:
+    """The photo input: a file path handed over unchanged (the app's own load_image applies EXIF rotation,
+    RGB and downscaling), from upload, webcam or clipboard; `images` (the pipelines' name) is accepted too."""
+    return File("image", media="image", label="Image", required=required, aliases=("images",),
+                widget=(("image_mode", None), ("sources", ("upload", "webcam", "clipboard")), ("height", 320)),
+                **kwargs)
 
 
-def int_param(params: dict, name: str, default: int, lo: int, hi: int) -> int:
-    """params[name] as an int within [lo, hi]; UserError otherwise."""
-    value = params.get(name, default)
-    try:
-        number = int(float(default if value is None or value == "" else value))
-    except (TypeError, ValueError):
-        raise UserError("bad_param", name=name, detail=f"expected a whole number, got {value!r}") from None
-    if not lo <= number <= hi:
-        raise UserError("bad_param", name=name, detail=f"expected a value from {lo} to {hi}, got {number}")
-    return number
+def model_image(value: Any):
+    """The RGB image the model gets (downscaled above images.MAX_PIXELS); UserError when unreadable."""
+    return images.load_image(value, "Image")
+
+
+def autoclass_snippet(ref, place, image_value: Any, **kwargs) -> str:
+    """The vision tab's AutoClass snippet (imports, from_pretrained lines, the image as the app loaded it,
+    then the body)."""
+    from demos.vision.common import autoclass_snippet as snippet
+
+    return snippet(ref, place, image_value, **kwargs)
 
 
 def path_of(value: Any) -> str | None:
@@ -99,12 +102,19 @@ def pdf_first_page(path: str) -> tuple[Image.Image, int, float]:
     return image.copy(), pages, scale
 
 
-def load_document(value: Any, what: str = DOCUMENT) -> Image.Image:
-    """The document as an upright RGB image: a PDF's first page rendered at PDF_DPI, or the image loaded by
-    core.images (EXIF, transparency on white, at most DOC_MAX_PIXELS). UserError when missing or unreadable."""
+def read_document(value: Any, what: str = DOCUMENT) -> tuple[Image.Image, int]:
+    """(the document as an upright RGB image, its number of pages): a PDF's first page rendered at PDF_DPI,
+    or the image loaded by core.images (EXIF, transparency on white, at most DOC_MAX_PIXELS; one page).
+    UserError when missing or unreadable."""
     if is_pdf(value):
-        return pdf_first_page(path_of(value))[0]
-    return images.load_image(value, what, max_pixels=DOC_MAX_PIXELS)
+        image, pages, _ = pdf_first_page(path_of(value))
+        return image, pages
+    return images.load_image(value, what, max_pixels=DOC_MAX_PIXELS), 1
+
+
+def load_document(value: Any, what: str = DOCUMENT) -> Image.Image:
+    """The document as an upright RGB image (read_document without the page count)."""
+    return read_document(value, what)[0]
 
 
 def document_loading_code(value: Any) -> tuple[list[str], list[str]]:
@@ -205,11 +215,15 @@ def invoice_example(suffix: str = ".png") -> str | None:
 
 def skimage_file(name: str) -> str | None:
     """A file of scikit-image's data folder (page.png, text.png...), found without importing skimage."""
+    from demos.vision.common import package_file
+
     return package_file("skimage", "data", name)
 
 
 def picture(name: str) -> str | None:
     """A named sample photo (demos.vision.common.SAMPLES) or a scikit-image data file; None when missing."""
+    from demos.vision.common import sample
+
     return sample(name) if "." not in name else skimage_file(name)
 
 

@@ -1,4 +1,4 @@
-"""Image-text-to-text: a multi-turn chat about images with a small vision-language model (SmolVLM), streamed.
+"""image-text-to-text: a multi-turn chat about images with a small vision-language model (SmolVLM), streamed.
 
 The conversation is a list of messages in transformers' chat format, where a user message holds images
 and text: `{"role": "user", "content": [{"type": "image", "image": path}, {"type": "text", "text": "..."}]}`.
@@ -6,8 +6,10 @@ The pipeline renders it with the model's chat template (which puts the image tok
 the assistant's reply. `stream` runs the same call in a thread with a TextIteratorStreamer and yields the
 reply as it grows, ending with the pipeline's own output, so the final JSON is what the shown code prints.
 
-Inputs: `message` (text, or the browser's {"text", "files"}), `image` (one more image file, for the CLI)
-and `history` (earlier messages: gradio Chatbot messages or transformers chat messages, or JSON of them).
+Inputs: `image` (one more image file: the CLI's INPUT; `images` as the pipeline names it), `message` (text,
+or the browser's {"text", "files"}; `text` as the pipeline names it) and `history` (earlier messages: gradio
+Chatbot messages or transformers chat messages, or JSON of them). Images are checked from their headers
+only: the pipeline decodes them, once.
 """
 
 from __future__ import annotations
@@ -16,19 +18,18 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import gradio as gr
-
 from core import images
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
+from core.params import Bool, Data, File, Float, Int
 from core.registry import Loader, TaskSpec
 from core.streaming import stream_generation
-from core.ui import Context, model_picker, result_panels, wire
 from demos.multimodal.common import invoice_example, path_of, picture
-from demos.text.common import generation_controls, generation_kwargs
 
-PARAMS = {"max_new_tokens": 128, "do_sample": False, "temperature": 0.7, "top_p": 0.95, "top_k": 50, "seed": 42}
 MESSAGE = "Message"
+MAX_IMAGES = 8  # images in one conversation (each costs the model hundreds of tokens)
+MAX_MESSAGES = 64  # earlier messages in one conversation
+MAX_TEXT = 20_000  # characters of text in one conversation
 
 
 # ---- the conversation ----------------------------------------------------------------------------------
@@ -36,8 +37,8 @@ def _image_item(value: Any) -> dict:
     """{"type": "image", "image": path} for an image file; UserError when it is missing or not an image."""
     path = path_of(value)
     if not path:
-        raise UserError("bad_file", what="Image", detail=f"expected an image file, got {value!r}")
-    images.load_image(path, "Image", max_pixels=None)  # a readable image, not too large: a clear error now
+        raise UserError("bad_file", what="Image", detail=f"expected an image file, got {str(value)[:120]!r}")
+    images.check_image(path, "Image")  # a readable image, not too large: a clear error now
     return {"type": "image", "image": path}
 
 
@@ -75,6 +76,8 @@ def history_of(value: Any) -> list[dict]:
             raise UserError("bad_param", name="history", detail=f"not valid JSON ({exc})") from None
     if not isinstance(value, list):
         raise UserError("bad_param", name="history", detail="expected a list of {role, content} messages")
+    if len(value) > MAX_MESSAGES:
+        raise UserError("too_large", what="Conversation", detail=f"{len(value)} messages; at most {MAX_MESSAGES}")
     messages: list[dict] = []
     for message in value:
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant", "system"):
@@ -91,29 +94,42 @@ def history_of(value: Any) -> list[dict]:
 
 def new_message(inputs: dict) -> dict:
     """The user's new message: the files first (as the chat templates expect images), then the text."""
-    message = inputs.get("message")
+    message = inputs["message"]
     if isinstance(message, dict):  # gr.MultimodalTextbox: {"text": ..., "files": [...]}
         text, files = message.get("text") or "", list(message.get("files") or [])
     else:
         text, files = str(message or ""), []
-    if inputs.get("image"):
+    if inputs["image"]:
         files.append(inputs["image"])
+    if len(files) > MAX_IMAGES:
+        raise UserError("too_large", what=MESSAGE, detail=f"{len(files)} images; at most {MAX_IMAGES}")
     content = [_image_item(f) for f in files] + _content(text)
     if not content:
         raise UserError("empty_input", what=MESSAGE)
     return {"role": "user", "content": content}
 
 
-def chat_call(inputs: dict, params: dict) -> tuple[list[dict], dict]:
+def conversation(inputs: dict) -> list[dict]:
+    """The earlier messages and the new one, within MAX_IMAGES images and MAX_TEXT characters."""
+    messages = history_of(inputs["history"]) + [new_message(inputs)]
+    items = [item for m in messages for item in m["content"]]
+    count = sum(item["type"] == "image" for item in items)
+    if count > MAX_IMAGES:
+        raise UserError("too_large", what="Conversation", detail=f"{count} images; at most {MAX_IMAGES}")
+    chars = sum(len(item.get("text", "")) for item in items)
+    if chars > MAX_TEXT:
+        raise UserError("too_large", what="Conversation", detail=f"{chars:,} characters; at most {MAX_TEXT:,}")
+    return messages
+
+
+def call_of(inputs: dict, params: dict) -> tuple[list[dict], dict]:
     """(messages, keyword arguments) of the pipeline call. Sampling options go in generate_kwargs: the
     image-text-to-text pipeline hands its other keyword arguments to the processor."""
-    messages = history_of(inputs.get("history")) + [new_message(inputs)]
-    gen = generation_kwargs(params)
-    kwargs: dict[str, Any] = {"max_new_tokens": gen.pop("max_new_tokens", PARAMS["max_new_tokens"])}
-    if gen.get("do_sample"):
-        kwargs["generate_kwargs"] = gen
+    kwargs: dict[str, Any] = {"max_new_tokens": params["max_new_tokens"]}
+    if params["do_sample"]:
+        kwargs["generate_kwargs"] = {"do_sample": True, **{k: params[k] for k in ("temperature", "top_k", "top_p")}}
     kwargs["return_full_text"] = False
-    return messages, kwargs
+    return conversation(inputs), kwargs
 
 
 def _check_template(pipe) -> None:
@@ -123,26 +139,25 @@ def _check_template(pipe) -> None:
                         task="image-text-to-text (a chat model with a chat template)")
 
 
-def _seed(params: dict, kwargs: dict) -> None:
-    if kwargs.get("generate_kwargs", {}).get("do_sample"):
+def _prepare(pipe, inputs: dict, params: dict) -> tuple[list[dict], dict]:
+    messages, kwargs = call_of(inputs, params)
+    _check_template(pipe)
+    if params["do_sample"]:
         from transformers import set_seed
 
-        set_seed(int(params.get("seed") or 0))
+        set_seed(params["seed"])
+    return messages, kwargs
 
 
-def run_image_text_to_text(pipe, inputs: dict, params: dict) -> list[dict]:
+def run(pipe, inputs: dict, params: dict) -> list[dict]:
     """[{"input_text": the conversation, "generated_text": the assistant's reply}]"""
-    messages, kwargs = chat_call(inputs, params)
-    _check_template(pipe)
-    _seed(params, kwargs)
+    messages, kwargs = _prepare(pipe, inputs, params)
     return pipe(text=messages, **kwargs)
 
 
-def stream_image_text_to_text(pipe, inputs: dict, params: dict) -> Iterator[list[dict]]:
+def stream(pipe, inputs: dict, params: dict) -> Iterator[list[dict]]:
     """Yield the output as the reply grows (same shape as the pipeline's), then the pipeline's own output."""
-    messages, kwargs = chat_call(inputs, params)
-    _check_template(pipe)
-    _seed(params, kwargs)
+    messages, kwargs = _prepare(pipe, inputs, params)
 
     def generate(extra: dict):
         return pipe(text=messages, **{**kwargs, "generate_kwargs": {**kwargs.get("generate_kwargs", {}), **extra}})
@@ -152,8 +167,8 @@ def stream_image_text_to_text(pipe, inputs: dict, params: dict) -> Iterator[list
                                  "image-text-to-text-stream")
 
 
-def code_image_text_to_text(ref, inputs: dict, params: dict, place) -> str:
-    messages, kwargs = chat_call(inputs, params)
+def code(ref, inputs: dict, params: dict, place) -> str:
+    messages, kwargs = call_of(inputs, params)
     sampling = "generate_kwargs" in kwargs
     load = call_args("image-text-to-text", model=ref.source, **source_kwargs(ref), **place_kwargs(place))
     lines = ["from transformers import pipeline, set_seed" if sampling else "from transformers import pipeline", "",
@@ -161,32 +176,12 @@ def code_image_text_to_text(ref, inputs: dict, params: dict, place) -> str:
              "# the chat: images and text in the user's messages; the pipeline renders it with the model's chat template",
              f"messages = {py(messages)}"]
     if sampling:
-        lines.append(f"set_seed({int(params.get('seed') or 0)})  # sampling is random: the seed makes it repeatable")
+        lines.append(f"set_seed({params['seed']})  # sampling is random: the seed makes it repeatable")
     lines += [f"result = pipe(text=messages, {call_args(**kwargs)})",
               "print(result)",
               '# the reply: result[0]["generated_text"]; to go on, append it and the next user message:',
               '# messages += [{"role": "assistant", "content": [{"type": "text", "text": reply}]}, {"role": "user", ...}]']
     return "\n".join(lines) + "\n"
-
-
-CHAT = TaskSpec(
-    id="image-text-to-text",
-    title="Chat about images",
-    loader=Loader.pipeline("image-text-to-text"),
-    default_model="HuggingFaceTB/SmolVLM-256M-Instruct",
-    models=("HuggingFaceTB/SmolVLM-500M-Instruct",),
-    run=run_image_text_to_text,
-    code=code_image_text_to_text,
-    stream=stream_image_text_to_text,
-    inputs=("message", "image", "history"),
-    file_inputs=("image",),
-    params=dict(PARAMS),
-    architectures=("LlavaForConditionalGeneration", "Idefics3ForConditionalGeneration",
-                   "SmolVLMForConditionalGeneration", "LlavaNextForConditionalGeneration",
-                   "Qwen2VLForConditionalGeneration", "Qwen2_5_VLForConditionalGeneration",
-                   "PaliGemmaForConditionalGeneration", "Gemma3ForConditionalGeneration"),
-    description="Chat with a small vision-language model about the images you attach; the reply streams in.",
-)
 
 
 # ---- the sub-tab ---------------------------------------------------------------------------------------
@@ -202,60 +197,81 @@ def chatbot_messages(messages: list[dict], reply: str | None) -> list[dict]:
     return shown
 
 
-def render_chat(components: dict):
-    def render(output: list[dict], inputs: dict, params: dict) -> dict:
-        first = output[0]
-        return {
-            components["chat"]: chatbot_messages(first["input_text"], first["generated_text"]),
-            components["message"]: gr.MultimodalTextbox(value=None),
-        }
-
-    return render
+EXAMPLES = (("What animal is this?", "chelsea"), ("Describe this image in one sentence.", "astronaut"))
 
 
-def build_chat(ctx: Context) -> None:
-    task = CHAT
+def build(ctx) -> None:
+    """The conversation and the message box (with its images) on the left; model and generation settings
+    on the right. The image field (the API's and the CLI's extra image) has no widget of its own here."""
+    import gradio as gr
+
+    from core.ui import model_picker, result_panels, widget, widgets, wire
+
     tr = ctx.tr
     with gr.Row():
         with gr.Column(scale=3):
-            chat = gr.Chatbot(label=tr("Conversation"), elem_id="image_text_to_text_chat", height=460,
+            chat = gr.Chatbot(label=tr(TASK.inputs["history"].title), elem_id="image_text_to_text_chat", height=460,
                               placeholder=tr("Attach an image with 📎 (or drop it), ask about it, and keep asking."))
             message = gr.MultimodalTextbox(
-                label=tr(MESSAGE), elem_id="image_text_to_text_message", file_types=["image"],
-                file_count="multiple", sources=["upload"], placeholder=tr("Ask about the image…"))
+                label=tr(TASK.inputs["message"].title), elem_id="image_text_to_text_message", file_types=["image"],
+                file_count="multiple", sources=["upload"], placeholder=tr("Ask about the image…"),
+                max_plain_text_length=MAX_TEXT)
+            image = widget(ctx, TASK, "image", visible=False)
             with gr.Row():
-                run = gr.Button(tr("Run"), variant="primary", elem_id="image_text_to_text_run")
+                run_button = gr.Button(tr("Run"), variant="primary", elem_id="image_text_to_text_run")
                 clear = gr.Button(tr("New conversation"), elem_id="image_text_to_text_clear")
-            rows = [
-                [{"text": "What animal is this?", "files": [picture("chelsea")]}],
-                [{"text": "Describe this image in one sentence.", "files": [picture("astronaut")]}],
-                [{"text": "What is the total amount?", "files": [invoice_example(".png")]}],
-            ]
+            rows = [[{"text": text, "files": [picture(name)]}] for text, name in EXAMPLES]
+            rows.append([{"text": "What is the total amount?", "files": [invoice_example(".png")]}])
             gr.Examples([r for r in rows if all(r[0]["files"])], [message], label=tr("Examples"))
         with gr.Column(scale=2):
-            model = model_picker(ctx, task)
-            controls = generation_controls(ctx, {k: v for k, v in PARAMS.items()}, per_row=2)
+            model = model_picker(ctx, TASK)
+            controls = widgets(ctx, TASK, "max_new_tokens")
+            for row in (("do_sample", "seed"), ("temperature", "top_p", "top_k")):
+                with gr.Row():
+                    controls |= widgets(ctx, TASK, *row)
             gr.Markdown(tr("Each turn sends the whole conversation (with its images) through the model's chat "
                            "template; the Code panel shows the messages exactly."))
-    panels = result_panels(ctx, task)
-    fields = {"message": message, "history": chat, **controls}
-    wire(ctx, task, run.click, fields, model, render_chat({"chat": chat, "message": message}), panels,
-         [chat, message], triggers=[message.submit])
+    panels = result_panels(ctx, TASK)
+
+    def render(result) -> dict:
+        first = result.output[0]
+        return {chat: chatbot_messages(first["input_text"], first["generated_text"]),
+                message: gr.MultimodalTextbox(value=None)}
+
+    fields = {"message": message, "image": image, "history": chat, **controls}
+    wire(ctx, TASK, run_button.click, fields, model, render, panels, [chat, message], triggers=[message.submit])
     clear.click(lambda: ([], None), None, [chat, message], api_visibility="private")
 
 
-TASKS = ((CHAT, build_chat),)
-
-KOREAN = {
-    "Chat about images": "이미지 대화",
-    "Conversation": "대화",
-    "Attach an image with 📎 (or drop it), ask about it, and keep asking.":
-        "📎로 이미지를 첨부하거나 끌어다 놓고, 질문하고, 계속 대화하세요.",
-    MESSAGE: "메시지",
-    "Ask about the image…": "이미지에 대해 물어보세요…",
-    "New conversation": "새 대화",
-    "Each turn sends the whole conversation (with its images) through the model's chat template; the Code panel "
-    "shows the messages exactly.":
-        "매 턴마다 (이미지를 포함한) 대화 전체가 모델의 채팅 템플릿을 거쳐 들어갑니다; 코드 패널에 메시지가 그대로 "
-        "나옵니다.",
-}
+TASK = TaskSpec(
+    id="image-text-to-text",
+    title="Chat about images",
+    loader=Loader.pipeline("image-text-to-text"),
+    default_model="HuggingFaceTB/SmolVLM-256M-Instruct",
+    models=("HuggingFaceTB/SmolVLM-500M-Instruct",),
+    run=run,
+    code=code,
+    stream=stream,
+    inputs=(
+        File("image", media="image", label="Image", required=False, aliases=("images",)),
+        Data("message", label=MESSAGE, max_chars=MAX_TEXT, aliases=("text",),
+             help="Text, or {\"text\", \"files\"} as the message box sends it"),
+        Data("history", label="Conversation", max_chars=500_000,
+             help="Earlier messages: [{\"role\", \"content\"}, ...] (gradio's or transformers' format)"),
+    ),
+    params=(
+        Int("max_new_tokens", 128, 1, 1024, help="Tokens to generate at most"),
+        Bool("do_sample", False, help="Off: greedy (always the likeliest token); on: random choice among likely "
+                                      "tokens, repeatable with the seed"),
+        Int("seed", 42, 0, 2**32 - 1, help="Seed for sampling (set_seed)", widget=(("component", "number"),)),
+        Float("temperature", 0.7, 0.05, 2.0, 0.05, help="Sampling only: lower = safer, higher = more varied"),
+        Float("top_p", 0.95, 0.05, 1.0, 0.05, help="Sampling only: keep the smallest set with this probability"),
+        Int("top_k", 50, 0, 200, help="Sampling only: keep the k likeliest tokens; 0 = off"),
+    ),
+    architectures=("LlavaForConditionalGeneration", "Idefics3ForConditionalGeneration",
+                   "SmolVLMForConditionalGeneration", "LlavaNextForConditionalGeneration",
+                   "Qwen2VLForConditionalGeneration", "Qwen2_5_VLForConditionalGeneration",
+                   "PaliGemmaForConditionalGeneration", "Gemma3ForConditionalGeneration"),
+    description="Chat with a small vision-language model about the images you attach; the reply streams in.",
+    build=build,
+)

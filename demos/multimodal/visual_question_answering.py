@@ -1,4 +1,4 @@
-"""Visual question answering: a question about a photo, answered with scores.
+"""visual-question-answering (alias vqa): a question about a photo, answered with scores.
 
 transformers 5 removed `pipeline("visual-question-answering")` (it raises KeyError), so the app runs the
 AutoClass code and shows it: AutoProcessor + AutoModelForVisualQuestionAnswering. Two kinds of models:
@@ -10,19 +10,16 @@ AutoClass code and shows it: AutoProcessor + AutoModelForVisualQuestionAnswering
 
 from __future__ import annotations
 
-import gradio as gr
-
 from core.codegen import from_pretrained
 from core.i18n import say
+from core.params import Int, Text
 from core.registry import Loader, TaskSpec
-from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.multimodal.common import int_param, picture, required_text, rows_with_files
-from demos.vision.common import autoclass_snippet, image_input, model_image
+from demos.multimodal.common import autoclass_snippet, image_field, model_image, picture, rows_with_files
 
-PARAMS = {"top_k": 3}
 ANSWER_TOKENS = 20
 REMOVED_NOTE = ('transformers 5 removed pipeline("visual-question-answering"): the 4.x one-liner now raises KeyError.\n'
                 "This is the AutoClass code the app runs instead (same result as the app's raw output).")
+EMPTY = "(empty)"  # an empty answer's label, in the browser's language
 
 
 def vqa_inputs(bundle, image, question: str):
@@ -41,14 +38,13 @@ def generation_kwargs(top_k: int) -> dict:
     return {"max_new_tokens": ANSWER_TOKENS, **beams, "output_scores": True, "return_dict_in_generate": True}
 
 
-def run_visual_question_answering(bundle, inputs: dict, params: dict) -> list[dict]:
+def run(bundle, inputs: dict, params: dict) -> list[dict]:
     """[{"score", "answer"}, ...], best first."""
     import torch
 
-    question = required_text(inputs.get("question"), "Question")
-    top_k = int_param(params, "top_k", PARAMS["top_k"], 1, 20)
+    top_k = params["top_k"]
     model, processor = bundle.model, bundle.processor
-    encoded = vqa_inputs(bundle, model_image(inputs), question)
+    encoded = vqa_inputs(bundle, model_image(inputs["image"]), inputs["question"])
     with torch.no_grad():
         if not model.can_generate():
             probs = model(**encoded).logits[0].float().sigmoid()
@@ -63,14 +59,12 @@ def run_visual_question_answering(bundle, inputs: dict, params: dict) -> list[di
     return result
 
 
-def code_visual_question_answering(ref, inputs: dict, params: dict, place) -> str:
-    question = required_text(inputs.get("question"), "Question")
-    top_k = int_param(params, "top_k", PARAMS["top_k"], 1, 20)
-    generates = _generates(ref)
+def code(ref, inputs: dict, params: dict, place) -> str:
+    top_k = params["top_k"]
     encode = ["inputs = processor(images=image, text=question, truncation=True, return_tensors='pt').to(model.device)"]
     if place.dtype not in ("float32", "auto"):
         encode.append("inputs['pixel_values'] = inputs['pixel_values'].to(model.dtype)")
-    if not generates:
+    if not _generates(ref):
         body = [
             "with torch.no_grad():",
             "    logits = model(**inputs).logits[0]",
@@ -95,11 +89,11 @@ def code_visual_question_answering(ref, inputs: dict, params: dict, place) -> st
             'result.sort(key=lambda r: r["score"], reverse=True)',
         ]
     return autoclass_snippet(
-        ref, place, inputs.get("image"),
+        ref, place, inputs["image"],
         imports=("import torch", "from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor"),
         load=[from_pretrained("AutoProcessor", ref, var="processor"),
               from_pretrained("AutoModelForVisualQuestionAnswering", ref, place)],
-        body=[f"question = {question!r}", *encode, *body, "print(result)"],
+        body=[f"question = {inputs['question']!r}", *encode, *body, "print(result)"],
         note=REMOVED_NOTE,
     )
 
@@ -123,76 +117,56 @@ def _generates(ref) -> bool:
     return model_type != "vilt"
 
 
-VQA = TaskSpec(
+EXAMPLES = (("chelsea", "What animal is this?"), ("bus", "What color is the bus?"),
+            ("astronaut", "Is the person smiling?"), ("coffee", "What is in the cup?"))
+
+
+def build(ctx) -> None:
+    """Photo, question, model and top_k on the left; the scored answers on the right."""
+    import gradio as gr
+
+    from core.ui import examples, model_picker, result_panels, widget, wire
+
+    tr = ctx.tr
+    with gr.Row():
+        with gr.Column(scale=3):
+            fields = {"image": widget(ctx, TASK, "image"),
+                      "question": widget(ctx, TASK, "question", placeholder=tr(TASK.inputs["question"].placeholder))}
+            model = model_picker(ctx, TASK)
+            fields["top_k"] = widget(ctx, TASK, "top_k")
+            run_button = gr.Button(tr("Run"), variant="primary", elem_id="visual_question_answering_run")
+            examples(ctx, rows_with_files(*([picture(name), q] for name, q in EXAMPLES)),
+                     [fields["image"], fields["question"]])
+        with gr.Column(scale=2):
+            answers = gr.Label(label=tr("Answers"), elem_id="visual_question_answering_answers")
+            gr.Markdown(tr("ViLT picks from a fixed list of answers (each scored on its own, so the scores need "
+                           "not add up to 1); BLIP writes its answer, scored by the probability of its words."))
+    panels = result_panels(ctx, TASK)
+
+    def render(result) -> dict:
+        label: dict[str, float] = {}
+        for a in reversed(result.output):
+            label[a["answer"] or say(EMPTY)] = float(a["score"])
+        return {answers: dict(sorted(label.items(), key=lambda kv: -kv[1]))}
+
+    wire(ctx, TASK, run_button.click, fields, model, render, panels, [answers], triggers=[fields["question"].submit])
+
+
+TASK = TaskSpec(
     id="visual-question-answering",
     title="Visual QA",
     aliases=("vqa",),
     loader=Loader.auto("AutoModelForVisualQuestionAnswering", "AutoProcessor"),
     default_model="dandelin/vilt-b32-finetuned-vqa",
     models=("Salesforce/blip-vqa-base",),
-    run=run_visual_question_answering,
-    code=code_visual_question_answering,
-    inputs=("image", "question"),
-    file_inputs=("image",),
-    params=dict(PARAMS),
+    run=run,
+    code=code,
+    inputs=(
+        image_field(),
+        Text("question", label="Question", required=True, max_chars=2000, placeholder="e.g. What animal is this?"),
+    ),
+    params=(Int("top_k", 3, 1, 10, help="How many answers to show"),),
     architectures=("ViltForQuestionAnswering", "BlipForQuestionAnswering"),
     description="Ask a question about a photo (removed from 5.x pipelines: AutoModelForVisualQuestionAnswering).",
+    build=build,
 )
-
-
-EMPTY = "(empty)"  # an empty answer's label, in the browser's language
-
-
-def render_vqa(components: dict):
-    def render(output: list[dict], inputs: dict, params: dict) -> dict:
-        label: dict[str, float] = {}
-        for a in reversed(output):
-            label[a["answer"] or say(EMPTY)] = float(a["score"])
-        return {components["answers"]: dict(sorted(label.items(), key=lambda kv: -kv[1]))}
-
-    return render
-
-
-def build_vqa(ctx: Context) -> None:
-    task = VQA
-    tr = ctx.tr
-    with gr.Row():
-        with gr.Column(scale=3):
-            image = image_input(ctx, task)
-            question = gr.Textbox(label=tr("Question"), lines=1, elem_id="visual_question_answering_question",
-                                  placeholder=tr("e.g. What animal is this?"))
-            model = model_picker(ctx, task)
-            top_k = gr.Slider(1, 10, value=PARAMS["top_k"], step=1, label="top_k", info=tr("How many answers to show"))
-            run = gr.Button(tr("Run"), variant="primary", elem_id="visual_question_answering_run")
-            examples(
-                ctx,
-                rows_with_files(
-                    [picture("chelsea"), "What animal is this?"],
-                    [picture("bus"), "What color is the bus?"],
-                    [picture("astronaut"), "Is the person smiling?"],
-                    [picture("coffee"), "What is in the cup?"],
-                ),
-                [image, question],
-            )
-        with gr.Column(scale=2):
-            answers = gr.Label(label=tr("Answers"), elem_id="visual_question_answering_answers")
-            gr.Markdown(tr("ViLT picks from a fixed list of answers (each scored on its own, so the scores need "
-                           "not add up to 1); BLIP writes its answer, scored by the probability of its words."))
-    panels = result_panels(ctx, task)
-    components = {"answers": answers}
-    wire(ctx, task, run.click, {"image": image, "question": question, "top_k": top_k}, model, render_vqa(components),
-         panels, [answers], triggers=[question.submit])
-
-
-TASKS = ((VQA, build_vqa),)
-
-KOREAN = {
-    "Visual QA": "시각 질의응답",
-    "e.g. What animal is this?": "예: What animal is this?",
-    "ViLT picks from a fixed list of answers (each scored on its own, so the scores need not add up to 1); BLIP "
-    "writes its answer, scored by the probability of its words.":
-        "ViLT는 정해진 답 목록에서 고릅니다 (답마다 따로 점수를 매기므로 합이 1이 아닐 수 있습니다); "
-        "BLIP은 답을 직접 생성하며, 점수는 그 단어들의 확률입니다.",
-    # texts made when a result is shown (core.i18n.say)
-    EMPTY: "(빈 답)",
-}

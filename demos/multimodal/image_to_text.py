@@ -1,0 +1,100 @@
+"""image-to-text: a caption for a picture, optionally continuing a prompt.
+
+transformers 5 routes `pipeline("image-to-text")` to the image-text-to-text pipeline, which requires a
+`text` argument: "" captions from scratch, a prompt such as "a picture of" is continued (BLIP). The app calls
+image-text-to-text directly and shows that call; the model (BLIP) is loaded once for both multimodal tasks.
+"""
+
+from __future__ import annotations
+
+from core.codegen import call_args, place_kwargs, source_kwargs
+from core.params import Int, Text
+from core.registry import Loader, TaskSpec
+from demos.multimodal.common import autoclass_snippet, image_field, model_image, picture, rows_with_files
+
+NOTE = ('transformers 5 sends pipeline("image-to-text") to "image-text-to-text", which needs text=:\n'
+        '"" captions from scratch, a prompt such as "a picture of" is continued.')
+
+
+def call_of(inputs: dict, params: dict) -> tuple[str, dict]:
+    """(prompt, keyword arguments) of the pipeline call."""
+    return inputs["text"].strip(), {"max_new_tokens": params["max_new_tokens"]}
+
+
+def run(pipe, inputs: dict, params: dict) -> list[dict]:
+    """[{"input_text": prompt, "generated_text": caption (starting with the prompt)}]"""
+    prompt, kwargs = call_of(inputs, params)
+    return pipe(images=model_image(inputs["image"]), text=prompt, **kwargs)
+
+
+def code(ref, inputs: dict, params: dict, place) -> str:
+    prompt, kwargs = call_of(inputs, params)
+    load = call_args("image-text-to-text", model=ref.source, **source_kwargs(ref), **place_kwargs(place))
+    return autoclass_snippet(
+        ref, place, inputs["image"], imports=("from transformers import pipeline",),
+        load=[f"pipe = pipeline({load})"],
+        body=[f"result = pipe(images=image, {call_args(text=prompt, **kwargs)})", "print(result)"],
+        note=NOTE,
+    )
+
+
+def spans(generated: str, prompt: str) -> list[tuple[str, str | None]]:
+    """The caption as highlighted text: the prompt plain, the model's words marked "caption"."""
+    prompt = prompt.strip()
+    if prompt and generated.startswith(prompt):
+        parts = [(prompt, None), (generated[len(prompt):], "caption")]
+    else:
+        parts = [(generated, "caption")]
+    return [p for p in parts if p[0]]
+
+
+EXAMPLES = (("chelsea", ""), ("astronaut", "a picture of"), ("text.png", ""), ("cheetah", "a photography of"))
+
+
+def build(ctx) -> None:
+    """Picture, prompt, model and max_new_tokens on the left; the caption on the right."""
+    import gradio as gr
+
+    from core.ui import examples, model_picker, result_panels, widget, wire
+
+    tr = ctx.tr
+    with gr.Row():
+        with gr.Column(scale=3):
+            fields = {"image": widget(ctx, TASK, "image"),
+                      "text": widget(ctx, TASK, "text", elem_id="image_to_text_prompt",
+                                     placeholder=tr(TASK.inputs["text"].placeholder))}
+            model = model_picker(ctx, TASK)
+            fields["max_new_tokens"] = widget(ctx, TASK, "max_new_tokens")
+            run_button = gr.Button(tr("Run"), variant="primary", elem_id="image_to_text_run")
+            examples(ctx, rows_with_files(*([picture(name), prompt] for name, prompt in EXAMPLES)),
+                     [fields["image"], fields["text"]])
+        with gr.Column(scale=2):
+            caption = gr.HighlightedText(label=tr("Caption"), elem_id="image_to_text_caption",
+                                         color_map={"caption": "green"}, show_legend=False)
+    panels = result_panels(ctx, TASK)
+
+    def render(result) -> dict:
+        generated = result.output[0]["generated_text"] if result.output else ""
+        return {caption: spans(generated, result.inputs["text"])}
+
+    wire(ctx, TASK, run_button.click, fields, model, render, panels, [caption], triggers=[fields["text"].submit])
+
+
+TASK = TaskSpec(
+    id="image-to-text",
+    title="Image captioning",
+    loader=Loader.pipeline("image-text-to-text"),
+    default_model="Salesforce/blip-image-captioning-base",
+    models=("Salesforce/blip-image-captioning-large",),
+    run=run,
+    code=code,
+    inputs=(
+        image_field(),
+        Text("text", label="Text prompt (optional)", max_chars=1000, placeholder="e.g. a picture of",
+             aliases=("prompt",), help="Empty: a caption from scratch; otherwise the model continues your words"),
+    ),
+    params=(Int("max_new_tokens", 30, 1, 100, help="Tokens to generate at most"),),
+    architectures=("BlipForConditionalGeneration", "Blip2ForConditionalGeneration"),
+    description="A caption for a picture (5.x runs it through the image-text-to-text pipeline).",
+    build=build,
+)
