@@ -1,4 +1,5 @@
-"""Audio files for the audio tests, made at test time (espeak-ng speech, sox/ffmpeg conversions)."""
+"""Audio files for the audio tests, made at test time (espeak-ng speech, sox/ffmpeg conversions), and what
+the audio task tests share (running a Code panel snippet, checking timestamps)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,35 @@ def make_speech_files(folder: Path) -> dict[str, Path]:
     files["damaged"] = folder / "damaged.m4a"
     files["damaged"].write_bytes(files["m4a"].read_bytes()[:600])
     return files
+
+
+_MADE: dict[str, dict[str, Path]] = {}
+
+
+def shared_speech_files(tmp_path_factory) -> dict[str, Path]:
+    """make_speech_files once per test session, whichever audio test module asks first."""
+    if "files" not in _MADE:
+        _MADE["files"] = make_speech_files(tmp_path_factory.mktemp("speech"))
+    return _MADE["files"]
+
+
+def run_code(code: str, name: str = "result") -> object:
+    """Execute a Code panel snippet in a fresh namespace; returns the variable it printed (checked to be
+    printed)."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    namespace: dict = {"__name__": "__snippet__"}
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<snippet>", "exec"), namespace)
+    assert out.getvalue().strip(), "the snippet prints its result"
+    return namespace[name]
+
+
+def value_of(output):
+    """An output's value: components updated with gr.update(...) come back as {"value": ..., other props}."""
+    return output["value"] if isinstance(output, dict) and "value" in output else output
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

@@ -1,28 +1,110 @@
-"""What the audio tasks share: decoding an input for a pipeline, the code that repeats that decoding,
-sample clips, files written for download, and the progress bar of long runs."""
+"""What the audio tasks share: the audio input field (decoded once per run, at the model's rate), the code
+that repeats that decoding, sample clips, files written for download, and the progress of long runs.
+
+Imports neither gradio nor torch: the browser's progress bar is plugged in by the tab's build code
+(`report_progress_with`), so a run only ever calls a plain callback.
+"""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from core.audio import Audio, decoder_for, load_audio
+from core.audio import MAX_SECONDS, Audio, decoder_for, duration_of, load_audio
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.files import fresh_dir
+from core.params import File
 
 CLIPS = Path(__file__).resolve().parent / "clips"
 KEEP_SECONDS = 3600  # written files older than this are removed when new ones are written
 
 
-def decode_for(pipe, source: Any, *, what: str = "Audio", **limits) -> Audio:
-    """The input decoded to mono float32 at the pipeline's feature extractor's sampling rate."""
-    return load_audio(source, pipe.feature_extractor.sampling_rate, what=what, **limits)
+# ---- the audio input -------------------------------------------------------------------------------
+class Clip:
+    """An audio input as parsed: the caller's source (a file path, or a recording `(rate, samples)`),
+    decoded on first use at the rate the model wants and kept. So a run decodes it once, and its code
+    panel and its view read what that decoding found (decoder, duration) instead of opening the file again."""
+
+    def __init__(self, source: Any, *, what: str = "Audio", max_seconds: float = MAX_SECONDS):
+        self.source = source
+        self.what = what
+        self.max_seconds = max_seconds
+        self.audio: Audio | None = None
+
+    @property
+    def path(self) -> str | None:
+        """The file's path (None for a recording given as samples)."""
+        source = self.source.get("path") if isinstance(self.source, dict) else self.source
+        return str(source) if isinstance(source, (str, Path)) else None
+
+    def at(self, rate: int) -> Audio:
+        """The audio as mono float32 at `rate` Hz (decoded now, or the decoding this run already made)."""
+        if self.audio is None or self.audio.sampling_rate != rate:
+            self.audio = load_audio(self.source, rate, what=self.what, max_seconds=self.max_seconds)
+        return self.audio
+
+    @property
+    def decoder(self) -> str:
+        """Which decoder read it: "soundfile", "pyav", "ffmpeg" or "array" (probed when not decoded yet)."""
+        if self.audio is not None:
+            return self.audio.decoder
+        return decoder_for(self.path) if self.path else "array"
+
+    @property
+    def duration(self) -> float:
+        """Its length in seconds (from the decoding; from the file's header before one; 0 if unknown)."""
+        if self.audio is not None:
+            return self.audio.duration
+        if self.path:
+            return duration_of(self.path) or 0.0
+        if isinstance(self.source, (tuple, list)) and len(self.source) == 2:
+            try:
+                return len(self.source[1]) / float(self.source[0])
+            except (TypeError, ValueError, ZeroDivisionError):
+                return 0.0
+        return 0.0
+
+    def __repr__(self) -> str:
+        return f"Clip({Path(self.path).name if self.path else 'recording'})"
 
 
+@dataclass(frozen=True)
+class AudioFile(File):
+    """An audio file (upload, microphone recording or path) of at most max_seconds; parses to a Clip."""
+
+    media: str = "audio"
+    max_seconds: float = MAX_SECONDS
+
+    def parse(self, value: Any) -> Clip | None:
+        if isinstance(value, Clip):
+            return value
+        source = super().parse(value)
+        return None if source is None else Clip(source, what=self.title, max_seconds=self.max_seconds)
+
+    def doc(self) -> str:
+        return f"audio file (path), at most {self.max_seconds:g} s" + ("" if self.required else ", optional")
+
+    def describe(self) -> dict:
+        return {**super().describe(), "max_seconds": self.max_seconds}
+
+
+def cropped(clip: Clip, rate: int, seconds: float) -> tuple[Any, float]:
+    """(samples at rate, cut to the first `seconds` (0 = all), the whole clip's duration)."""
+    audio = clip.at(rate)
+    samples = audio.samples[: int(seconds * rate)] if seconds else audio.samples
+    return samples, audio.duration
+
+
+def crop_lines(seconds: float) -> list[str]:
+    return [f"audio = audio[: int({seconds:g} * rate)]  # the first {seconds:g} s"] if seconds else []
+
+
+# ---- sample clips and written files ----------------------------------------------------------------
 def gradio_sample(name: str) -> str | None:
-    """Path of one of gradio's bundled media files (e.g. 'audio/cantina.wav'), or None."""
+    """Path of one of gradio's bundled media files (e.g. 'audio/cantina.wav'), or None (gradio not imported)."""
     spec = find_spec("gradio")
     if spec is None or not spec.origin:
         return None
@@ -64,17 +146,22 @@ def output_dir() -> Path:
     return fresh_dir("playground-audio", KEEP_SECONDS)
 
 
-def progress(desc: str):
-    """report(done, total): drives the browser's progress bar when called inside a gradio event, and does
-    nothing elsewhere (CLI, tests, notebooks). Kept out of the run functions' results."""
-    gr = sys.modules.get("gradio")
-    tracker = gr.Progress() if gr is not None else None
+# ---- progress of long runs ---------------------------------------------------------------------------
+Reporter = Callable[[int, int], None]
+_progress_hook: list[Callable[[str], Reporter]] = []
 
-    def report(done: int, total: int) -> None:
-        if tracker is not None:
-            tracker((done, total), desc=desc, unit="chunks")
 
-    return report
+def report_progress_with(hook: Callable[[str], Reporter] | None) -> None:
+    """Install hook(desc) -> report(done, total), called at the start of a long run (the browser's progress
+    bar, installed by the tab's build); None removes it."""
+    _progress_hook[:] = [hook] if hook is not None else []
+
+
+def progress(desc: str) -> Reporter:
+    """report(done, total) for a long run: the installed hook's, or one that does nothing (CLI, tests)."""
+    if _progress_hook:
+        return _progress_hook[0](desc)
+    return lambda done, total: None
 
 
 # ---- the code panel ----------------------------------------------------------------------------------
@@ -82,14 +169,14 @@ DECODE_NOTE = ("# Decode the audio yourself (mono float32 at the model's samplin
                "needs the ffmpeg\n# program, and a raw array at another rate needs torchaudio to resample.")
 
 
-def decode_lines(source: Any, rate_expr: str = "pipe.feature_extractor.sampling_rate") -> tuple[list[str], list[str]]:
-    """(imports, lines) that leave `audio` (mono float32) and `rate` as the app decoded them."""
+def decode_lines(audio: Clip | None, rate_expr: str = "pipe.feature_extractor.sampling_rate") -> tuple[list[str], list[str]]:
+    """(imports, lines) that leave `audio` (mono float32) and `rate` as the app decoded them (the decoder
+    this run's decoding used)."""
     lines = [DECODE_NOTE, f"rate = {rate_expr}"]
-    path = source.get("path") if isinstance(source, dict) else source
-    if not isinstance(path, (str, Path)):
+    path = audio.path if audio is not None else None
+    if path is None:
         return ["import numpy as np"], lines + ["audio = ...  # your recording: mono float32 samples at `rate` Hz"]
-    path = str(path)
-    decoder = decoder_for(path)
+    decoder = audio.decoder
     resample = ["if file_rate != rate:",
                 "    audio = resample_poly(audio, rate, file_rate).astype(np.float32)"]
     if decoder == "soundfile":
