@@ -1,0 +1,180 @@
+"""Token classification (NER) on a tiny random model (structure only): entities, tagged tokens, long texts
+read in windows with their note, bounds, the shown code, the API, the CLI and the browser."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from core.errors import UserError
+from core.jsonable import jsonable
+from demos.text.token_classification import TASK
+from tests.text_reading import (
+    LONG,
+    NER_SENTENCE,
+    cli,
+    close,
+    example_run,
+    note_texts,
+    open_task,
+    pick_model,
+    printed_by,
+    run_and_wait,
+    value_of,
+)
+
+
+def run(manager, tiny, inputs, **params):
+    return manager.run(TASK, str(tiny["bert-tokcls"]), inputs, {**TASK.defaults(), **params})
+
+
+def test_ner_entities_point_into_the_text(manager, tiny):
+    out = run(manager, tiny, {"text": NER_SENTENCE}, ignore_labels="").output
+    assert out and all(set(e) == {"entity_group", "score", "word", "start", "end"} for e in out)
+    assert {e["entity_group"] for e in out} <= {"O", "PER", "ORG", "LOC", "MISC"}
+    for e in out:
+        assert 0 <= e["start"] < e["end"] <= len(NER_SENTENCE) and 0 <= float(e["score"]) <= 1
+    # nothing ignored: the groups cover every word of the sentence
+    covered = "".join(NER_SENTENCE[e["start"]:e["end"]] for e in out).replace(" ", "")
+    assert covered == NER_SENTENCE.replace(" ", "")
+
+
+def test_ner_none_tags_tokens_and_ignores_o(manager, tiny):
+    out = run(manager, tiny, {"text": NER_SENTENCE + "\nMy name is Sarah."},
+              aggregation_strategy="none", batch_size=2).output
+    assert isinstance(out, list) and len(out) == 2
+    for tokens in out:
+        for t in tokens:
+            assert {"entity", "index", "word", "start", "end", "score"} <= set(t) and t["entity"] != "O"
+            assert re.fullmatch(r"[BI]-(PER|ORG|LOC|MISC)", t["entity"])
+
+
+def test_ner_reads_a_long_text_whole_with_stride_and_notes_it(manager, tiny):
+    """stride > 0: tags reach the end of a text longer than the model's 512 tokens; stride 0: they stop early."""
+    whole = run(manager, tiny, {"text": LONG}, ignore_labels="")
+    cut = run(manager, tiny, {"text": LONG}, ignore_labels="", stride=0)
+    assert max(e["end"] for e in whole.output) == len(LONG)
+    assert max(e["end"] for e in cut.output) < len(LONG) * 0.8
+    assert "overlapping windows (stride=32)" in note_texts(run(manager, tiny, {"text": LONG}))
+    assert "truncated" in note_texts(cut) and "(stride is 0;" in note_texts(cut)
+    assert "overlapping windows (stride=32)" in note_texts(whole)
+    assert note_texts(run(manager, tiny, {"text": NER_SENTENCE})) == ""
+    # the note names the line, in the reader's language
+    several = run(manager, tiny, {"text": f"{NER_SENTENCE}\n{LONG}"}, aggregation_strategy="none")
+    (note,) = several.notes
+    assert note.text().startswith("⚠️ Line 2 is longer") and "aggregation_strategy \"none\" cannot use windows" in note.text()
+    assert note.text("ko").startswith("⚠️ 2번째 줄의 길이가") and "창을 쓸 수 없습니다" in note.text("ko")
+
+
+def test_ner_bad_parameters_are_one_line(manager, tiny):
+    with pytest.raises(UserError, match="aggregation_strategy"):
+        run(manager, tiny, {"text": NER_SENTENCE}, aggregation_strategy="longest")
+    with pytest.raises(UserError, match="stride"):
+        run(manager, tiny, {"text": NER_SENTENCE}, stride=600)
+    with pytest.raises(UserError, match="empty"):
+        run(manager, tiny, {"text": "  \n "})
+
+
+@pytest.mark.parametrize("params,key", [
+    ({"stride": -1}, "bad_param"), ({"stride": 257}, "bad_param"), ({"batch_size": 0}, "bad_param"),
+    ({"batch_size": 33}, "bad_param"), ({"stride": float("nan")}, "bad_param"),
+    ({"ignore_labels": ",".join(f"L{i}" for i in range(51))}, "too_large"), ({"ignore_labels": "x" * 51}, "too_large"),
+])
+def test_ner_bounds(manager, tiny, params, key):
+    with pytest.raises(UserError) as err:
+        run(manager, tiny, {"text": NER_SENTENCE}, **params)
+    assert err.value.key == key
+
+
+def test_ner_text_bounds(manager, tiny):
+    with pytest.raises(UserError) as err:
+        run(manager, tiny, {"text": "a" * 50_001})
+    assert err.value.key == "too_large"
+    with pytest.raises(UserError) as err:
+        run(manager, tiny, {"text": "\n".join(["a"] * 257)})
+    assert err.value.key == "too_large" and "257 lines" in str(err.value)
+
+
+def test_ner_takes_transformers_names_and_values(manager, tiny):
+    """`inputs` is the pipeline's own name for the text; AggregationStrategy values are upper case; an empty
+    ignore_labels keeps every token while a missing one ignores "O"."""
+    out = run(manager, tiny, {"inputs": NER_SENTENCE}, aggregation_strategy="FIRST", ignore_labels="")
+    assert out.params["aggregation_strategy"] == "first" and out.params["ignore_labels"] == []
+    assert out.inputs["text"] == [NER_SENTENCE]
+    assert TASK.parse({"text": "a"}, {})[1]["ignore_labels"] == ["O"]
+    assert TASK.parse({"text": "a"}, {"ignore_labels": "O, MISC"})[1]["ignore_labels"] == ["O", "MISC"]
+
+
+CODE_CASES = [
+    ({"text": NER_SENTENCE}, {}),
+    ({"text": f"{NER_SENTENCE}\nMy name is Sarah."}, {"aggregation_strategy": "none", "batch_size": 2}),
+]
+
+
+@pytest.mark.parametrize("inputs,params", CODE_CASES, ids=["one", "batch-none"])
+def test_the_shown_code_prints_the_apps_result(manager, tiny, inputs, params):
+    result = run(manager, tiny, inputs, **params)
+    printed, stdout = printed_by(result.code)
+    assert close(jsonable(printed), jsonable(result.output)), (printed, result.output)
+    assert stdout.strip()
+
+
+def test_api_endpoint(client, tiny):
+    ner = client.predict(text=NER_SENTENCE, aggregation_strategy="simple", ignore_labels="O", stride=32, batch_size=1,
+                         model=str(tiny["bert-tokcls"]), api_name="/token_classification")
+    highlight, table, notes, raw, code, details = map(value_of, ner)
+    assert "".join(h["token"] for h in highlight) == NER_SENTENCE
+    assert len(table["data"]) == len(raw) and details["task"] == "token-classification"
+    assert not notes
+
+
+def test_api_long_text_note_and_bound(client, tiny):
+    from gradio_client.exceptions import AppError
+
+    ner = client.predict(text=LONG, aggregation_strategy="simple", ignore_labels="O", stride=32, batch_size=1,
+                         model=str(tiny["bert-tokcls"]), api_name="/token_classification")
+    assert "overlapping windows (stride=32)" in value_of(ner[2])
+    with pytest.raises(AppError, match="stride"):
+        client.predict(text=NER_SENTENCE, aggregation_strategy="simple", ignore_labels="O", stride=10**9,
+                       batch_size=1, model=str(tiny["bert-tokcls"]), api_name="/token_classification")
+
+
+def test_cli_ner_alias(tiny):
+    out = cli("ner", NER_SENTENCE, "--model", str(tiny["bert-tokcls"]), "--param", "ignore_labels=",
+              "--param", "aggregation_strategy=first")
+    assert out.returncode == 0, out.stderr
+    entities = json.loads(out.stdout)
+    assert entities and all({"entity_group", "start", "end"} <= set(e) for e in entities)
+
+
+def test_cli_prints_the_long_text_note(tiny):
+    out = cli("ner", LONG, "--model", str(tiny["bert-tokcls"]), "--param", "stride=0")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("note: ⚠️ The input is longer than the")
+
+
+@pytest.mark.browser
+def test_browser_example_run(page, base_url, tiny, shoot):
+    from playwright.sync_api import expect
+
+    example_run(page, base_url, "Token classification (NER)", "token_classification", NER_SENTENCE, "text",
+                tiny["bert-tokcls"])
+    highlight = page.locator("#token_classification_highlight")
+    expect(highlight).to_contain_text("Hugging")
+    expect(highlight.get_by_role("button", name=re.compile("^(PER|ORG|LOC|MISC)$")).first).to_be_visible()
+    expect(page.locator("#token_classification_table [role=row]").nth(1)).to_be_visible()
+    shoot(page, "text_token_classification")
+
+
+@pytest.mark.browser
+def test_browser_long_text_note(page, base_url, tiny, shoot):
+    from playwright.sync_api import expect
+
+    open_task(page, base_url, "Token classification (NER)", "token_classification")
+    page.locator("#token_classification_text textarea").fill(LONG)
+    pick_model(page, "token_classification", tiny["bert-tokcls"])
+    run_and_wait(page, page.locator("#task_token_classification"), "token_classification")
+    expect(page.locator("#token_classification_notes")).to_contain_text("overlapping windows", timeout=60_000)
+    shoot(page, "text_token_classification_long")
