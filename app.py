@@ -33,8 +33,12 @@ class App:
     def launch(self, **overrides):
         """Start serving (not blocking); returns gradio's (app, local_url, share_url)."""
         import gradio as gr
+        from starlette.middleware import Middleware
+
+        from core.guard import Guard
 
         s = self.ctx.settings
+        guard = Middleware(Guard, max_body_bytes=int(s.max_body_mb * 2**20), auth=bool(s.auth))
         kwargs = dict(
             server_name=s.host,
             server_port=s.port,
@@ -46,6 +50,7 @@ class App:
             theme=gr.themes.Soft(),
             footer_links=["api", "settings"],
             ssr_mode=False,
+            app_kwargs={"middleware": [guard]},
         )
         kwargs.update(overrides)
         return self.demo.launch(**kwargs)
@@ -83,6 +88,9 @@ def serve(settings: Settings) -> int:
     app.launch()
     host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
     print(f"Serving at http://{host}:{settings.port} (no model loaded: each loads on first use)", flush=True)
+    if settings.share and not settings.auth:
+        print("Tip: anyone with the public link can use this server; --auth USER:PASS asks them to log in.",
+              flush=True)
     if settings.share:
         if app.demo.share_url:
             print(f"Public link: {app.demo.share_url}", flush=True)

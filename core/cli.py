@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
+from core.jsonable import jsonable
 from core.local_models import fits
 from core.models import ModelManager
 from core.registry import TabSpec, TaskSpec, all_tasks
-from core.jsonable import jsonable
 
 
 def task_table(tabs: list[TabSpec], manager: ModelManager) -> list[dict]:

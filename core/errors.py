@@ -43,6 +43,7 @@ def explain(exc: BaseException, *, model: str = "", task: str = "") -> UserError
     lowered = text.lower()
     # Exception types first: messages quote each other (a RepoNotFound message mentions gated repos).
     by_type = (
+        ("RunTimeout", "timeout"),
         ("GatedRepoError", "gated"),
         ("RevisionNotFoundError", "bad_revision"),
         ("RepositoryNotFoundError", "unknown_model"),
@@ -53,7 +54,8 @@ def explain(exc: BaseException, *, model: str = "", task: str = "") -> UserError
     )
     for name, key in by_type:
         if name in names:
-            return UserError(key, model=model, task=task)
+            seconds = next((getattr(e, "seconds", 0) for e in _chain(exc) if hasattr(e, "seconds")), 0)
+            return UserError(key, model=model, task=task, seconds=f"{seconds:g}")
     by_text = (
         ("you are trying to access a gated repo", "gated"),
         ("is not a valid git identifier", "bad_revision"),

@@ -85,6 +85,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "gated": "{model} is a gated model: accept its license on https://huggingface.co/{model} and set the HF_TOKEN environment variable to a token of that account.",
         "bad_revision": "{model}: that revision (branch, tag or commit) does not exist.",
         "unknown_model": "{model} is not a model on the Hugging Face Hub nor a local folder: check the spelling (owner/name).",
+        "not_local": "{model} is not a model folder this server offers: local models load from the --models-dir folders, the Hugging Face cache and the trained-models folder; anything else is a Hub id (owner/name).",
         "not_available": "{model} is not available offline: it is not in the Hugging Face cache nor in a --models-dir folder. Run with network access once, pass --models-dir DIR, or build the offline pack (python app.py offline-pack DIR).",
         "hub_unreachable": "Could not reach the Hugging Face Hub to get {model}, and it is not in the local cache: check the network, or use a local model (--models-dir DIR, or the offline pack: python app.py offline-pack DIR).",
         "oom": "Out of memory while running {model}: try a smaller model, a lower dtype (--dtype float16/bfloat16) or --device-map auto.",
@@ -92,6 +93,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_tesseract": "tesseract was not found but is required for OCR: install it (sudo apt install tesseract-ocr) or give the word boxes yourself.",
         "remote_code": "{model} needs to run its own code from the Hub; the operator must start the app with --trust-remote-code to allow it.",
         "wrong_task": "{model} does not fit the task {task}: pick a model made for this task.",
+        "misfit": "{model} is a {arch}, {kind}: pick a {task} model.",
         "incomplete_model": "{model} is missing files (weights, tokenizer or processor) needed for this task.",
         "no_chat_template": "{model} has no chat template (tokenizer.chat_template is None): pick an instruct/chat model such as HuggingFaceTB/SmolLM2-135M-Instruct.",
         "empty_input": "Please give some input first: {what} is empty.",
@@ -101,12 +103,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unknown_task": "Unknown task {task}; `python app.py tasks` lists them.",
         "no_model": "Please choose a model.",
         "failed": "The model failed: {error}",
+        "timeout": "The run took longer than {seconds} s and was stopped, so others can use the server: try a shorter input or smaller settings (the operator can raise the limit with --timeout).",
     },
 }
 
 
 def message(key: str, lang: str = "en", **params) -> str:
     """The message `key` in `lang` (the catalog's translation of its English template), formatted."""
+    if lang != "en":  # values the catalog knows (a label, a kind of model) are translated along
+        params = {k: translate(v, lang) if isinstance(v, str) else v for k, v in params.items()}
     return translate(MESSAGES["en"][key], lang).format(**params)
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
+import re
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import deadline
 from core.errors import UserError, explain
 from core.local_models import LocalModel, describe, fits, scan_hf_cache, scan_models_dirs
 from core.registry import Loader, Output, TaskSpec
@@ -95,6 +99,106 @@ class RunResult:
 
 
 log = logging.getLogger("playground")
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]{0,95}(/[\w.\-]{1,96})?(@[\w.\-/]{1,128})?$")
+
+
+def _hub_id(text: str) -> bool:
+    """Whether text is shaped like a Hub id: name or owner/name, optionally @revision."""
+    return bool(_HUB_ID.match(text)) and ".." not in text
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _gradio_folders() -> list[Path]:
+    """gradio's upload and temporary folders: never a model source, whatever the allowed roots say."""
+    folders = [Path(tempfile.gettempdir()) / "gradio"]
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        folders.append(Path(os.environ["GRADIO_TEMP_DIR"]))
+    return [Path(os.path.abspath(f)).resolve() for f in folders]
+
+
+NEW_HEAD = ("⚠️ {weights} of {model_class} were not in the checkpoint and are newly initialised at random, so "
+            "the results are random until the model is fine-tuned for this task.")
+
+
+def head_notes(entries: list) -> tuple:
+    """A note per model some of whose weights transformers initialised at random (a task head the checkpoint
+    did not have)."""
+    from core.i18n import note
+
+    return tuple(note(NEW_HEAD, weights=", ".join(e.info["newly_initialised"][:4]), model_class=e.info["model_class"])
+                 for e in entries if e.info.get("newly_initialised"))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@contextlib.contextmanager
+def load_report():
+    """Collect the weights transformers reports as MISSING (newly initialised) while loading, in a list.
+    transformers logs that report as a warning, which the app's quiet logging would drop: the modeling
+    logger is opened to warnings for the duration (loads are serialised, see _load_lock), and the report is
+    caught, not printed."""
+    logger = logging.getLogger("transformers.modeling_utils")
+    missing: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = _ANSI.sub("", record.getMessage())
+            if "LOAD REPORT" in text:
+                missing.extend(line.split("|")[0].strip() for line in text.splitlines()
+                               if "|" in line and line.split("|")[1].strip() == "MISSING")
+
+    catch = Catch()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(catch)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield missing
+    finally:
+        logger.removeHandler(catch)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def kind_of(architecture: str, model_type: str = "") -> str:
+    """What kind of model an architecture name is, in a few words ("a speech model")."""
+    name = architecture.lower()
+    kinds = (
+        (("speech", "audio", "ctc", "whisper", "wav2vec", "hubert", "vits", "tts", "musicgen", "encodec"), "a speech/audio model"),
+        (("image", "vision", "vit", "detr", "segment", "depth", "yolos", "sam", "convnext", "resnet", "swin", "clip", "dino"), "a vision model"),
+        (("video",), "a video model"),
+        (("causallm", "lmhead", "forconditionalgeneration", "seq2seq"), "a text generation model"),
+        (("maskedlm",), "a fill-mask model"),
+        (("tokenclassification",), "a token classification model"),
+        (("questionanswering",), "a question answering model"),
+        (("sequenceclassification",), "a text classification model"),
+    )
+    for needles, kind in kinds:
+        if any(n in name or n in model_type for n in needles):
+            return kind
+    return "a model for another task"
+
+
+def _timed(iterator, limit) -> Iterator[Any]:
+    """iterator's items, each next() under the request's deadline (gradio may resume a generator in another
+    thread, so the deadline is set around each step, in the thread that runs it)."""
+    iterator = iter(iterator)
+    while True:
+        with deadline.until(limit):
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+        yield item
 
 
 def unpack(output: Any) -> tuple[Any, tuple, dict]:
@@ -280,7 +384,9 @@ class ModelManager:
                 kwargs["device_map"] = place.device_map
             else:
                 kwargs["device"] = place.device
-            return transformers.pipeline(loader.pipeline_task, model=source, **kwargs)
+            pipe = transformers.pipeline(loader.pipeline_task, model=source, **kwargs)
+            deadline.install(getattr(pipe, "model", None))
+            return pipe
         processor = None
         if loader.processor_class:
             processor = getattr(transformers, loader.processor_class).from_pretrained(source, **common)
@@ -295,31 +401,75 @@ class ModelManager:
                 model = model.to(place.device)
             model.eval()
             config = model.config
+            deadline.install(model)
         return Bundle(model=model, processor=processor, config=config)
 
-    def _misfit(self, task: TaskSpec, ref: ModelRef) -> bool:
-        """Whether the model's config (local, or already in the HF cache) names architectures and none
-        fits the task. Used to explain a failed load, never to refuse one."""
-        if not task.architectures:
-            return False
+    def _config_of(self, ref: ModelRef):
+        """The LocalModel description of ref's folder (local, or already in the HF cache), or None."""
         folder = Path(ref.source)
         if not ref.local:
             from huggingface_hub import try_to_load_from_cache
 
             cached = try_to_load_from_cache(ref.source, "config.json", revision=ref.revision)
             if not isinstance(cached, str):
-                return False
+                return None
             folder = Path(cached).parent
-        found = describe(folder)
-        return bool(found and found.architectures) and not fits(task, found)
+        return describe(folder)
+
+    def _check_fit(self, task: TaskSpec, ref: ModelRef) -> None:
+        """Refuse, before loading, a model whose config names architectures that do not fit the task (a GPT-2
+        in text classification would run with a random head): one line naming what the model is."""
+        if not (task.architectures or task.model_types):
+            return
+        found = self._config_of(ref)
+        if found is None or not found.architectures or fits(task, found):
+            return
+        arch = found.architectures[0]
+        raise UserError("misfit", model=ref.display, arch=arch, kind=kind_of(arch, found.model_type), task=task.id)
 
     def _key_lock(self, key: tuple) -> threading.Lock:
         with self._lock:
             return self._key_locks.setdefault(key, threading.Lock())
 
+    # ---- which local folders may load --------------------------------------------------------
+    def allowed_roots(self) -> list[Path]:
+        """Folders under which a typed local path may load: --models-dir folders, the Hugging Face cache and
+        the app's trained-models folder."""
+        from huggingface_hub import constants
+
+        roots = [*self.settings.models_dirs, Path(constants.HF_HUB_CACHE), self.settings.trained_dir]
+        return [Path(os.path.abspath(Path(r).expanduser())) for r in roots]
+
+    def resolve(self, text: str) -> ModelRef:
+        """The ModelRef for what a user typed or picked. A local path loads only inside allowed_roots() and
+        never from gradio's upload or temporary folders (unless the operator passed --any-local-path);
+        a path that is not allowed and a path that does not exist get the same message, so the model box
+        tells nothing about the server's disk."""
+        text = (text or "").strip()
+        if not text:
+            raise UserError("no_model")
+        if len(text) > 400 or any(ch in text for ch in "\0\n\r\t"):
+            raise UserError("not_local", model=text[:80])
+        name = text.partition("@")[0]
+        pathlike = name.startswith(("/", ".", "~", "\\")) or name.count("/") > 1 or (os.sep != "/" and os.sep in name)
+        path = Path(os.path.abspath(Path(text).expanduser()))
+        if self.settings.any_local_path:
+            allowed = True
+        else:
+            allowed = any(_inside(path, root) for root in self.allowed_roots()) and \
+                not any(_inside(path.resolve(), tmp) for tmp in _gradio_folders())
+        if allowed and path.is_dir():
+            return ModelRef(str(path), None, True)
+        if pathlike or (path.exists() and not _hub_id(text)):
+            raise UserError("not_local", model=text)
+        if not _hub_id(text):
+            raise UserError("unknown_model", model=text)
+        name, _, rev = text.partition("@")
+        return ModelRef(name, rev or None, False)
+
     def get(self, loader: Loader, model: str, *, task: TaskSpec | None = None) -> tuple[Entry, bool]:
         """The loaded model for (loader, model), loading it once; returns (entry, was_cached)."""
-        ref = ModelRef.parse(model)
+        ref = self.resolve(model)
         place = self.place
         key = (loader, ref.source, ref.revision, place.device, place.dtype, place.device_map)
         with self._lock:
@@ -333,16 +483,17 @@ class ModelManager:
                 if entry is not None:
                     self._cache.move_to_end(key)
                     return entry, True
+            if task is not None:
+                self._check_fit(task, ref)
             start = time.perf_counter()
             try:
-                with self._load_lock:
+                with self._load_lock, load_report() as missing:
                     obj = self._load(loader, ref, place)
             except Exception as exc:
-                error = explain(exc, model=ref.display, task=task.id if task else "")
-                if error.key in ("failed", "incomplete_model") and task and self._misfit(task, ref):
-                    error = explain(ValueError("unrecognized model"), model=ref.display, task=task.id)
-                raise error from exc
+                raise explain(exc, model=ref.display, task=task.id if task else "") from exc
             info, nbytes = _model_info(obj)
+            if missing and info.get("model_class"):
+                info["newly_initialised"] = missing[:20]
             info["load_seconds"] = round(time.perf_counter() - start, 3)
             entry = Entry(key, obj, info, nbytes)
             with self._lock:
@@ -351,13 +502,27 @@ class ModelManager:
                 self._evict(keep=key)
             return entry, False
 
+    @property
+    def budget_bytes(self) -> int:
+        """The cache's memory budget: --cache-gib, or by default half the machine's memory (half of the GPU's
+        on CUDA): weights need room beside them for activations and for the requests themselves."""
+        if self.settings.cache_gib:
+            return int(self.settings.cache_gib * 2**30)
+        if self.place.device == "cuda":
+            import torch
+
+            return int(torch.cuda.get_device_properties(0).total_memory * 0.5)
+        import psutil
+
+        return int(psutil.virtual_memory().total * 0.5)
+
     def _evict(self, keep: tuple) -> None:
-        budget_bytes = self.settings.cache_gib * 2**30 if self.settings.cache_gib else None
+        budget_bytes = self.budget_bytes
 
         def over() -> bool:
             if len(self._cache) > self.settings.cache_models:
                 return True
-            return budget_bytes is not None and sum(e.nbytes for e in self._cache.values()) > budget_bytes
+            return sum(e.nbytes for e in self._cache.values()) > budget_bytes
 
         evicted = False
         while over():
@@ -401,7 +566,7 @@ class ModelManager:
             raise UserError("no_model")
         if len(names) > task.multi_model:
             raise UserError("bad_param", name="model", detail=f"{task.id} takes at most {task.multi_model} models")
-        refs = [ModelRef.parse(m) for m in names]
+        refs = [self.resolve(m) for m in names]
         loaded = [self.get(task.loader, m, task=task) for m in names]
         return refs, [e for e, _ in loaded], all(c for _, c in loaded)
 
@@ -420,9 +585,10 @@ class ModelManager:
         refs, entries, cached = self._entries(task, model)
         start = time.perf_counter()
         try:
-            with self._held(task, entries) as loaded:
+            with self._held(task, entries) as loaded, deadline.within(self.settings.timeout):
                 output = task.run(loaded, inputs, params)
             value, notes, facts = unpack(output)
+            notes = head_notes(entries) + notes
             if task.postprocess is not None:  # model-free: other runs of this model need not wait for it
                 value, more, facts2 = unpack(task.postprocess(value, inputs, params))
                 notes, facts = notes + more, {**facts, **facts2}
@@ -439,8 +605,9 @@ class ModelManager:
         code = self.code(task, refs, inputs, params)
         start = time.perf_counter()
         try:
+            limit = (time.monotonic() + self.settings.timeout, self.settings.timeout) if self.settings.timeout else None
             with self._held(task, entries) as loaded:
-                for output in task.stream(loaded, inputs, params):
+                for output in _timed(task.stream(loaded, inputs, params), limit):
                     value, notes, facts = unpack(output)
                     details = self._all_details(task, refs, entries, cached, time.perf_counter() - start)
                     yield RunResult(value, code, details, inputs, params, notes, facts)

@@ -23,11 +23,15 @@ class Settings:
     device_map: str | None = None
     models_dirs: tuple[Path, ...] = ()
     offline: bool = False
-    cache_models: int = 3
+    cache_models: int = 32
     cache_gib: float | None = None
     trust_remote_code: bool = False
     max_file_mb: int = 100
+    max_body_mb: float = 2.0
+    timeout: float = 180.0
     warmup: bool = True
+    any_local_path: bool = False
+    trained_dir: Path = Path(__file__).resolve().parent.parent / "models" / "trained"
 
     @property
     def max_file_size(self) -> int:
@@ -69,12 +73,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="never touch the Hub: only local folders and cached models (env PLAYGROUND_OFFLINE=1)",
     )
     parser.add_argument(
-        "--cache-models", type=int, default=int(_env("CACHE_MODELS", "3")), metavar="N",
-        help="keep at most N models in memory, least recently used evicted first (env PLAYGROUND_CACHE_MODELS)",
+        "--cache-models", type=int, default=int(_env("CACHE_MODELS", "32")), metavar="N",
+        help="keep at most N models in memory, least recently used evicted first (env PLAYGROUND_CACHE_MODELS; 32)",
     )
     parser.add_argument(
         "--cache-gib", type=float, default=float(v) if (v := _env("CACHE_GIB")) else None, metavar="GIB",
-        help="and at most this many GiB of weights (env PLAYGROUND_CACHE_GIB)",
+        help="and at most this many GiB of weights; default: half the machine's memory (half the GPU's on CUDA) "
+             "(env PLAYGROUND_CACHE_GIB)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=float(_env("TIMEOUT", "180")), metavar="SECONDS",
+        help="stop a run after this many seconds so the queue moves on; 0 = no limit (env PLAYGROUND_TIMEOUT; 180)",
+    )
+    parser.add_argument(
+        "--any-local-path", action="store_true", default=_env_bool("ANY_LOCAL_PATH"),
+        help="let a typed path load any folder on this machine, not only those under --models-dir, the Hugging "
+             "Face cache and the trained-models folder (only for a server you use alone; env PLAYGROUND_ANY_LOCAL_PATH=1)",
     )
     parser.add_argument(
         "--trust-remote-code", action="store_true", default=_env_bool("TRUST_REMOTE_CODE"),
@@ -103,6 +117,10 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-file-mb", type=int, default=int(_env("MAX_FILE_MB", "100")), metavar="MB",
         help="largest upload accepted (env PLAYGROUND_MAX_FILE_MB; default 100)",
+    )
+    parser.add_argument(
+        "--max-body-mb", type=float, default=float(_env("MAX_BODY_MB", "2")), metavar="MB",
+        help="largest request body besides uploads: API calls and form data (env PLAYGROUND_MAX_BODY_MB; default 2)",
     )
     parser.add_argument(
         "--no-warmup", dest="warmup", action="store_false", default=not _env_bool("NO_WARMUP"),
@@ -137,7 +155,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         cache_gib=args.cache_gib,
         trust_remote_code=args.trust_remote_code,
         max_file_mb=getattr(args, "max_file_mb", 100),
+        max_body_mb=getattr(args, "max_body_mb", 2.0),
         warmup=getattr(args, "warmup", True),
+        any_local_path=args.any_local_path,
+        timeout=max(0.0, args.timeout),
     )
 
 

@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from core import deadline
+
 
 def stream_generation(tokenizer, generate: Callable[[dict], Any], partial: Callable[[str], Any],
                       name: str = "generation-stream") -> Iterator[Any]:
@@ -27,10 +29,12 @@ def stream_generation(tokenizer, generate: Callable[[dict], Any], partial: Calla
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     extra = {"streamer": streamer, "stopping_criteria": StoppingCriteriaList([StopWhenAsked()])}
     done: dict[str, Any] = {}
+    limit = deadline.current()  # the request's time limit goes along into the worker
 
     def work():
         try:
-            done["output"] = generate(extra)
+            with deadline.until(limit):
+                done["output"] = generate(extra)
         except BaseException as exc:  # re-raised in the caller's thread below
             done["error"] = exc
             streamer.end()
