@@ -84,6 +84,13 @@ def build_app(settings: Settings, manager=None) -> App:
 
 
 def serve(settings: Settings) -> int:
+    import logging
+
+    log = logging.getLogger("playground")  # one line per rejected request or failed run, never a traceback
+    log.setLevel(logging.INFO)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
     app = build_app(settings)
     app.launch()
     host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host

@@ -630,7 +630,8 @@ class ModelManager:
 
     def log_user_error(self, task: TaskSpec, err: UserError) -> None:
         """One log line for a rejected request (never a traceback, never the input itself)."""
-        log.info("%s: %s", task.id, err.key)
+        field = err.params.get("name") or err.params.get("what") or ""
+        log.info("%s: refused: %s%s", task.id, err.key, f" ({field})" if field else "")
 
     def warmup(self) -> threading.Thread:
         """Import torch and transformers in the background so the first request is quicker."""
