@@ -2,8 +2,9 @@
 boxes, coloured masks with a legend, a depth map, an upscaled image, feature vectors and backbone maps,
 each with its raw JSON, details and the transformers 5 code.
 
-Task groups live in the submodules; each exports TASKS = ((TaskSpec, build_fn), ...) and KOREAN. Images
-are read and drawn with core.images (shared with the multimodal and embedding tabs).
+One file per task, named by its id (image_classification.py, ...), each ending in its TASK; shared pieces in
+common.py (the image field, decoding an upload once, snippets), boxes.py and masks.py (drawings). Images are
+read and drawn with core.images (shared with the multimodal and embedding tabs). Korean: locales/ko/vision.toml.
 """
 
 from __future__ import annotations

@@ -1,22 +1,27 @@
-"""What every vision task shares: the image input, example files shipped by installed packages, the
-pipeline snippet with the app's own image loading, and mapping model-size results back onto the picture.
+"""What every vision task shares: the image field, example files shipped by installed packages, decoding an
+upload once per run (the model's copy and the picture drawings are made on), fields for points and stage
+numbers, and the pipeline / AutoClass snippets with the app's own image loading.
+
+Importing this module imports neither gradio nor torch: the widget helpers import gradio when called (from
+build functions only).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import gradio as gr
 
 from core import images
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
-from core.registry import TaskSpec
-from core.ui import Context
+from core.params import File, Text
 
 IMAGE = "Image"  # the image input's label and the `what` of its messages
 
@@ -112,72 +117,183 @@ def make_video(path: str | Path, frames: int = 48, size: tuple[int, int] = (160,
     return path
 
 
-# ---- widgets -------------------------------------------------------------------------------------------
-def image_input(ctx: Context, task: TaskSpec, label: str = IMAGE, **kwargs) -> gr.Image:
-    """The image input: a file path handed over unchanged (no conversion by gradio: the app's own
-    load_image applies EXIF rotation, RGB and downscaling), from upload, webcam or clipboard."""
+# ---- fields --------------------------------------------------------------------------------------------
+# upload, webcam or clipboard; the path is handed over unchanged (no conversion by gradio: the app's own
+# load_image applies EXIF rotation, RGB and downscaling)
+IMAGE_WIDGET = (("image_mode", None), ("sources", ("upload", "webcam", "clipboard")), ("height", 320))
+
+
+def image_field(name: str = "image", label: str = IMAGE) -> File:
+    """The image input of a vision task (elem_id "<api_name>_image")."""
+    return File(name, label=label, media="image", widget=IMAGE_WIDGET)
+
+
+MAX_COORDINATE = 100_000.0  # a point beyond this is outside any image the app accepts
+
+
+@dataclass(frozen=True)
+class Point(Text):
+    """A point (x, y) in pixels: "x, y" / "(x, y)" as text, [x, y], or {"x":, "y":}; empty: None."""
+
+    max_chars: int = 64
+    kind = "point"
+
+    def parse(self, value: Any) -> tuple[float, float] | None:
+        if isinstance(value, dict):
+            value = [value.get("x"), value.get("y")]
+        if isinstance(value, (list, tuple)):
+            parts = list(value)
+        else:
+            text = super().parse(value).strip().strip("()[] ")
+            if not text:
+                return None
+            parts = text.split(",")
+        if not parts:
+            return None
+        try:
+            x, y = (float(str(v).strip()) for v in parts)
+        except (TypeError, ValueError):
+            raise self.bad(f"expected 'x, y' in pixels, got {str(value)[:40]!r}") from None
+        if not all(math.isfinite(v) and 0 <= v <= MAX_COORDINATE for v in (x, y)):
+            raise self.bad(f"x and y must be pixels from 0 to {MAX_COORDINATE:g}, got {str(value)[:40]!r}")
+        return x, y
+
+    def doc(self) -> str:
+        return "x, y in pixels of the image (empty: none)"
+
+
+@dataclass(frozen=True)
+class Ints(Text):
+    """Whole numbers in [minimum, maximum], at most max_items: "1, 2" / "(1, 2)" / "[1,2]" / 1 / a list;
+    parses to the sorted distinct numbers."""
+
+    max_chars: int = 200
+    minimum: int = -64
+    maximum: int = 64
+    max_items: int = 16
+    kind = "ints"
+
+    def parse(self, value: Any) -> list[int]:
+        if isinstance(value, bool):
+            raise self.bad(f"expected whole numbers like 1, 2, 3; got {value!r}")
+        if isinstance(value, (int, float)):
+            items: list = [value]
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            items = super().parse(value).strip().strip("()[] ").split(",")
+        numbers = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            try:
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number) or not number.is_integer():
+                raise self.bad(f"expected whole numbers like 1, 2, 3; got {str(value)[:40]!r}")
+            if not self.minimum <= number <= self.maximum:
+                raise self.bad(f"each must be between {self.minimum} and {self.maximum}, got {text[:24]}")
+            numbers.append(int(number))
+        if len(numbers) > self.max_items:
+            raise UserError("too_large", what=self.title, detail=f"{len(numbers)} numbers; at most {self.max_items}")
+        return sorted(set(numbers))
+
+    def doc(self) -> str:
+        return f"whole numbers in [{self.minimum}, {self.maximum}] separated by commas, at most {self.max_items}"
+
+
+# ---- widgets (gradio is imported when they are built) --------------------------------------------------
+def image_input(ctx, task, label: str = IMAGE, **kwargs):
+    """A gr.Image input for a task that does not declare an image_field (the multimodal tab)."""
+    import gradio as gr
+
     return gr.Image(label=ctx.tr(label), type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"],
                     height=320, elem_id=f"{task.api_name}_image", **kwargs)
 
 
-def image_output(ctx: Context, task: TaskSpec, label: str, what: str = "result", **kwargs) -> gr.Image:
+def image_output(ctx, task, label: str, what: str = "result", **kwargs):
+    """The drawn result (a PNG, never re-encoded as WebP), elem_id "<api_name>_<what>"."""
+    import gradio as gr
+
     return gr.Image(label=ctx.tr(label), type="pil", format="png", interactive=False, height=420,
                     elem_id=f"{task.api_name}_{what}", **kwargs)
 
 
-# ---- run helpers ---------------------------------------------------------------------------------------
+# ---- decoding an upload once per run -------------------------------------------------------------------
+def fitted(picture, max_pixels: int | None = images.MAX_PIXELS):
+    """The copy of a loaded picture the model gets: downscaled (LANCZOS) to at most max_pixels, exactly as
+    core.images.load_image(..., max_pixels=max_pixels) makes it; the picture itself when it fits."""
+    from PIL import Image
+
+    size = images.fit_size(picture.size, max_pixels)
+    if size == picture.size:
+        return picture
+    copy = picture.resize(size, Image.Resampling.LANCZOS)
+    original = picture.info["original_size"]
+    copy.info = {**picture.info, "scale": size[0] / original[0] if original[0] else 1.0,
+                 "steps": [*picture.info["steps"], "resize"]}
+    return copy
+
+
+def decode(inputs: dict, name: str = "image", max_pixels: int | None = images.MAX_PIXELS):
+    """(the user's picture, upright RGB at its own size; the copy the model gets) from ONE decode of the
+    upload. The copy is remembered (by path and file stamp) so that the Code panel's snippet is written
+    without decoding the file again."""
+    value = inputs.get(name)
+    picture = images.load_image(value, IMAGE, max_pixels=None)
+    model = fitted(picture, max_pixels)
+    _LOADED.put(value, max_pixels, model)
+    return picture, model
+
+
 def model_image(inputs: dict, name: str = "image", max_pixels: int | None = images.MAX_PIXELS):
     """The RGB image the model gets (downscaled above max_pixels); UserError when missing or unreadable."""
-    return images.load_image(inputs.get(name), IMAGE, max_pixels=max_pixels)
+    return decode(inputs, name, max_pixels)[1]
 
 
-def original_image(inputs: dict, name: str = "image"):
-    """The user's picture at its own (upright) size: what drawings are made on."""
-    return images.load_image(inputs.get(name), IMAGE, max_pixels=None)
+class _Loaded:
+    """The last few model images decoded by runs, by (path, size, mtime, max_pixels): a run's snippet is
+    written right after it from the same upload."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(value: Any, max_pixels: int | None):
+        if not isinstance(value, (str, Path)):
+            return None
+        try:
+            stat = os.stat(value)
+        except OSError:
+            return None
+        return str(value), stat.st_size, stat.st_mtime_ns, max_pixels
+
+    def put(self, value: Any, max_pixels: int | None, image) -> None:
+        key = self.key(value, max_pixels)
+        if key is None:
+            return
+        with self.lock:
+            self.items[key] = image
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def get(self, value: Any, max_pixels: int | None):
+        key = self.key(value, max_pixels)
+        with self.lock:
+            return self.items.get(key) if key else None
 
 
-def scale_to_original(inputs: dict, name: str = "image", max_pixels: int | None = images.MAX_PIXELS) -> float:
-    """original width / model width (1.0 unless the image was downscaled for the model)."""
-    original, fitted = images.model_size(inputs.get(name), max_pixels)
-    return original[0] / fitted[0] if fitted[0] else 1.0
+_LOADED = _Loaded()
 
 
-def labels_of(value: Any, what: str) -> list[str]:
-    """Candidate labels from "a, b, c" / one per line / a list; UserError when none."""
-    if isinstance(value, (list, tuple)):
-        items = [str(v) for v in value]
-    else:
-        lines = [line for line in str(value or "").splitlines() if line.strip()]
-        items = lines if len(lines) > 1 else ",".join(lines).split(",")  # one per line, else comma-separated
-    items = list(dict.fromkeys(s.strip() for s in items if s and s.strip()))
-    if not items:
-        raise UserError("empty_input", what=what)
-    return items
-
-
-def ints_of(value: Any, name: str) -> list[int]:
-    """[1, 2] from "1, 2", "(1, 2)", "[1,2]", 1 or a list; UserError for anything else."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, (int, float)):
-        return [int(value)]
-    items = value if isinstance(value, (list, tuple)) else str(value).strip("()[] ").split(",")
-    try:
-        return [int(str(v).strip()) for v in items if str(v).strip()]
-    except ValueError:
-        raise UserError("bad_param", name=name, detail=f"expected whole numbers like 1, 2, 3; got {value!r}") from None
-
-
-def number(params: dict, name: str, default: float, lo: float | None = None, hi: float | None = None) -> float:
-    """params[name] as a float within [lo, hi]; UserError otherwise."""
-    value = params.get(name, default)
-    try:
-        value = float(default if value is None or value == "" else value)
-    except (TypeError, ValueError):
-        raise UserError("bad_param", name=name, detail=f"expected a number, got {value!r}") from None
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise UserError("bad_param", name=name, detail=f"expected a value from {lo} to {hi}, got {value:g}")
-    return value
+def loading_code(value: Any, max_pixels: int | None = images.MAX_PIXELS) -> tuple[str, list[str]]:
+    """core.images.loading_code for the upload, from the model image the run decoded when remembered."""
+    return images.loading_code(value, max_pixels, loaded=_LOADED.get(value, max_pixels))
 
 
 # ---- code snippets -------------------------------------------------------------------------------------
@@ -186,7 +302,7 @@ def pipeline_snippet(task_id: str, ref, place, image_value: Any, kwargs: dict, *
                      max_pixels: int | None = images.MAX_PIXELS, imports: tuple[str, ...] = ()) -> str:
     """`pipe = pipeline(task, model=...)` then `result = pipe(<image>, *extra, **kwargs)` and `after`,
     with the lines that load the image exactly as the app did (a bare path when nothing more is needed)."""
-    expr, lines = images.loading_code(image_value, max_pixels)
+    expr, lines = loading_code(image_value, max_pixels)
     load = call_args(task_id, model=ref.source, **source_kwargs(ref), **place_kwargs(place))
     call = ", ".join([expr, *[py(a) for a in extra], *(f"{k}={py(v)}" for k, v in kwargs.items())])
     head = {"from transformers import pipeline", *imports}
@@ -207,7 +323,7 @@ def autoclass_snippet(ref, place, image_value: Any, *, imports: tuple[str, ...],
                       note: str = "", max_pixels: int | None = images.MAX_PIXELS) -> str:
     """A snippet for tasks run through AutoClasses: imports, `load` (from_pretrained lines), the image as
     the app loaded it (always a PIL image in `image`), then `body`."""
-    expr, lines = images.loading_code(image_value, max_pixels)
+    expr, lines = loading_code(image_value, max_pixels)
     head = set(imports)
     if lines:
         blank = lines.index("")

@@ -1,33 +1,31 @@
-"""Video classification (VideoMAE on Kinetics): labels for a clip, and the frames the model looked at.
+"""video-classification (VideoMAE, TimeSformer, ViViT on Kinetics): labels for a clip, and the frames the
+model looked at.
 
 transformers 5.23's video-classification pipeline decodes a file path with torchcodec (not installed with
 torch 2.14 here); given the frames as one (frames, height, width, 3) array it works. So the app decodes
-with PyAV (the `av` wheel), taking evenly spaced frames exactly as transformers samples them.
+with PyAV (the `av` wheel), taking evenly spaced frames exactly as transformers samples them, once per run:
+the gallery's thumbnails are made from those same frames.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import gradio as gr
 
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
 from core.i18n import say
-from core.registry import Loader, TaskSpec
-from core.ui import Context, examples, model_picker, result_panels, wire
-from demos.vision.common import example_video, number
+from core.params import File, Int
+from core.registry import Loader, Output, TaskSpec
+from demos.vision.common import example_video
 
 VIDEO = "Video"
 MAX_SECONDS = 600.0
 THUMBNAIL = 240
+FRAME = "frame {i}"  # a gallery caption (made when the result is shown, in the browser's language)
 
 
 def video_path(inputs: dict) -> str:
-    value = inputs.get("video")
-    if isinstance(value, dict):
-        value = value.get("path") or (value.get("video") or {}).get("path")
+    value = inputs["video"]
     if not value:
         raise UserError("empty_input", what=VIDEO)
     path = Path(str(value)).expanduser()
@@ -93,14 +91,26 @@ def read_frames(path: str, indices: list[int], max_side: int | None = None):
     return np.stack(frames)
 
 
+def thumbnails(frames, max_side: int = THUMBNAIL) -> list:
+    """The decoded frames as PIL images no larger than max_side (for the gallery)."""
+    from PIL import Image
+
+    out = []
+    for frame in frames:
+        picture = Image.fromarray(frame)
+        if max(picture.size) > max_side:
+            picture.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+        out.append(picture)
+    return out
+
+
 def frame_count(pipe, params: dict) -> int:
-    asked = int(number(params, "num_frames", 0, 0, 256))
-    return asked or int(getattr(pipe.model.config, "num_frames", 16) or 16)
+    return params["num_frames"] or int(getattr(pipe.model.config, "num_frames", 16) or 16)
 
 
-def run_video_classification(pipe, inputs: dict, params: dict) -> dict:
+def run(pipe, inputs: dict, params: dict) -> Output:
     """{"labels": [{"score", "label"}, ...] best first, "frame_indices": the frames sampled,
-    "total_frames", "fps"}."""
+    "total_frames", "fps"}; facts: thumbnails of the sampled frames (decoded once, for the model)."""
     path = video_path(inputs)
     info = probe(path)
     count = frame_count(pipe, params)
@@ -109,9 +119,8 @@ def run_video_classification(pipe, inputs: dict, params: dict) -> dict:
                         detail=f"the video has only {info['total_frames']} frames; the model wants {count}")
     indices = sample_indices(info["total_frames"], count)
     frames = read_frames(path, indices)
-    top_k = int(number(params, "top_k", 5, 1, 1000))
     try:
-        labels = pipe(frames, num_frames=count, top_k=top_k)
+        labels = pipe(frames, num_frames=count, top_k=params["top_k"])
     except RuntimeError as exc:
         trained = getattr(pipe.model.config, "num_frames", None)
         if trained and trained != count and "size" in str(exc):
@@ -119,18 +128,22 @@ def run_video_classification(pipe, inputs: dict, params: dict) -> dict:
                             detail=f"{type(pipe.model).__name__} was built for exactly {trained} frames "
                                    f"(config.num_frames); use {trained} or 0 (the model's own)") from None
         raise
-    return {"labels": labels, "frame_indices": indices, "total_frames": info["total_frames"], "fps": info["fps"]}
+    _PROBED[path] = info
+    value = {"labels": labels, "frame_indices": indices, "total_frames": info["total_frames"], "fps": info["fps"]}
+    return Output(value, facts={"frames": thumbnails(frames)})
 
 
-def code_video_classification(ref, inputs: dict, params: dict, place) -> str:
+_PROBED: dict[str, dict] = {}  # path -> probe() of the last runs: the snippet is written right after a run
+
+
+def code(ref, inputs: dict, params: dict, place) -> str:
     path = video_path(inputs)
-    info = probe(path)
-    asked = int(number(params, "num_frames", 0, 0, 256))
+    info = _PROBED.pop(path, None) or probe(path)
+    asked = params["num_frames"]
     count_expr = str(asked) if asked else "classifier.model.config.num_frames"
     load = call_args("video-classification", model=ref.source, **source_kwargs(ref), **place_kwargs(place))
     total = (f"total = {info['total_frames']}  # this file does not store its frame count: the app counted them"
              if info["counted"] else "total = stream.frames")
-    top_k = int(number(params, "top_k", 5, 1, 1000))
     lines = [
         "# transformers 5.23's pipeline decodes a video *file* with torchcodec; without it, decode the frames with",
         "# PyAV and pass them as one array (frames, height, width, 3), as the app does.",
@@ -146,67 +159,48 @@ def code_video_classification(ref, inputs: dict, params: dict, place) -> str:
         "    indices = [i * total // num_frames for i in range(num_frames)]  # evenly spaced, as transformers samples",
         "    frames = [f.to_ndarray(format='rgb24') for i, f in enumerate(container.decode(stream)) if i in indices]",
         "video = np.stack(frames)",
-        f"result = classifier(video, num_frames=num_frames, top_k={top_k})",
+        f"result = classifier(video, num_frames=num_frames, top_k={params['top_k']})",
         "print(result)",
         "print('frames used:', indices)",
     ]
     return "\n".join(lines) + "\n"
 
 
-VIDEO_CLASSIFICATION = TaskSpec(
-    id="video-classification",
-    title="Video classification",
-    loader=Loader.pipeline("video-classification"),
-    default_model="MCG-NJU/videomae-base-finetuned-kinetics",
-    models=("MCG-NJU/videomae-small-finetuned-kinetics", "facebook/timesformer-base-finetuned-k400",
-            "google/vivit-b-16x2-kinetics400"),
-    run=run_video_classification,
-    code=code_video_classification,
-    inputs=("video",),
-    file_inputs=("video",),
-    params={"num_frames": 0, "top_k": 5},
-    architectures=("ForVideoClassification",),
-    description="What happens in a clip (Kinetics-400 actions), from a few evenly spaced frames.",
-)
-
-
-FRAME = "frame {i}"  # a gallery caption (made when the result is shown, in the browser's language)
-
-
-def frame_gallery(inputs: dict, output: dict) -> list[tuple[Any, str]]:
-    frames = read_frames(video_path(inputs), output["frame_indices"], max_side=THUMBNAIL)
+def frame_gallery(output: dict, frames: list) -> list[tuple]:
+    """(thumbnail, "frame i · t s") for each sampled frame, captions in the browser's language."""
     fps = output.get("fps")
     return [(frame, say(FRAME, i=i) + (f" · {i / fps:.2f} s" if fps else ""))
             for frame, i in zip(frames, output["frame_indices"])]
 
 
-def build_video_classification(ctx: Context) -> None:
-    task = VIDEO_CLASSIFICATION
+def build(ctx) -> None:
+    """The clip, picker, num_frames and top_k on the left; the label bars and the frames seen on the right."""
+    import gradio as gr
+
+    from core.ui import examples, model_picker, result_panels, widget, widgets, wire
+
     tr = ctx.tr
+    api = TASK.api_name
     with gr.Row():
         with gr.Column(scale=2):
-            video = gr.Video(label=tr(VIDEO), sources=["upload", "webcam"], height=300,
-                             elem_id=f"{task.api_name}_video")
-            model = model_picker(ctx, task)
-            num_frames = gr.Slider(0, 64, value=0, step=1, label=tr("num_frames"),
-                                   info=tr("0 = the model's own (VideoMAE: 16); most models accept only that"))
-            top_k = gr.Slider(1, 20, value=5, step=1, label=tr("top_k"))
-            run = gr.Button(tr("Run"), variant="primary", elem_id=f"{task.api_name}_run")
+            fields = {"video": widget(ctx, TASK, "video")}
+            model = model_picker(ctx, TASK)
+            fields |= widgets(ctx, TASK, "num_frames", "top_k")
+            run_button = gr.Button(tr("Run"), variant="primary", elem_id=f"{api}_run")
             clip = example_video()
             if clip:
-                examples(ctx, [[clip]], [video])
+                examples(ctx, [[clip]], [fields["video"]])
         with gr.Column(scale=3):
-            label = gr.Label(label=tr("Labels"), elem_id=f"{task.api_name}_label")
-            gallery = gr.Gallery(label=tr("Frames the model saw"), columns=4, height="auto", object_fit="contain", format="png",
-                                 elem_id=f"{task.api_name}_frames")
-    panels = result_panels(ctx, task)
+            label = gr.Label(label=tr("Labels"), elem_id=f"{api}_label")
+            gallery = gr.Gallery(label=tr("Frames the model saw"), columns=4, height="auto", object_fit="contain",
+                                 format="png", elem_id=f"{api}_frames")
+    panels = result_panels(ctx, TASK)
 
-    def render(output, inputs, params):
-        return {label: {d["label"]: float(d["score"]) for d in output["labels"]},
-                gallery: frame_gallery(inputs, output)}
+    def render(result) -> dict:
+        return {label: {d["label"]: float(d["score"]) for d in result.output["labels"]},
+                gallery: frame_gallery(result.output, result.facts["frames"])}
 
-    wire(ctx, task, run.click, {"video": video, "num_frames": num_frames, "top_k": top_k}, model, render, panels,
-         [label, gallery])
+    wire(ctx, TASK, run_button.click, fields, model, render, panels, [label, gallery])
 
 
 def _first_line(exc: BaseException) -> str:
@@ -214,13 +208,22 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:200]
 
 
-TASKS = ((VIDEO_CLASSIFICATION, build_video_classification),)
-
-KOREAN = {
-    "Video classification": "비디오 분류",
-    "Video": "비디오",
-    "0 = the model's own (VideoMAE: 16); most models accept only that":
-        "0 = 모델의 기본값 (VideoMAE: 16); 대부분의 모델은 그 값만 받습니다",
-    "Frames the model saw": "모델이 본 프레임",
-    FRAME: "{i}번 프레임",
-}
+TASK = TaskSpec(
+    id="video-classification",
+    title="Video classification",
+    loader=Loader.pipeline("video-classification"),
+    default_model="MCG-NJU/videomae-base-finetuned-kinetics",
+    models=("MCG-NJU/videomae-small-finetuned-kinetics", "facebook/timesformer-base-finetuned-k400",
+            "google/vivit-b-16x2-kinetics400"),
+    run=run,
+    code=code,
+    inputs=(File("video", label=VIDEO, media="video", widget=(("sources", ("upload", "webcam")), ("height", 300))),),
+    params=(
+        Int("num_frames", 0, 0, 64, label="num_frames",
+            help="0 = the model's own (VideoMAE: 16); most models accept only that"),
+        Int("top_k", 5, 1, 100, label="top_k", help="How many labels to show, best first"),
+    ),
+    architectures=("ForVideoClassification",),
+    description="What happens in a clip (Kinetics-400 actions), from a few evenly spaced frames.",
+    build=build,
+)

@@ -1,0 +1,70 @@
+"""image-backbone: a tiny Swin's AutoBackbone feature maps for chosen stages (by number or by name), the
+shown code giving the same maps, clear errors for a stage the model lacks or a model without stages; the
+API and the fields' bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import UserError
+from core.i18n import MESSAGES
+from core.models import Bundle
+from demos.vision.image_backbone import TASK, backbone_for
+from tests.test_vision_common import CAT, bad, image_file, run, snippet, value_of
+
+
+def test_backbone_feature_maps(manager, tiny):
+    result = run(manager, tiny["swin-backbone"], TASK, {"image": CAT}, out_indices="1, 3", channels=2)
+    out = result.output
+    assert out["stage_names"] == ["stem", "stage1", "stage2", "stage3", "stage4"]
+    assert out["out_features"] == ["stage1", "stage3"] and out["out_indices"] == [1, 3]
+    shapes = [m["shape"] for m in out["feature_maps"]]
+    assert [s[1] for s in shapes] == [8, 32] and shapes[0][2] > shapes[1][2]  # more channels, smaller maps
+    assert all(len(m["channels"]) == 2 for m in out["feature_maps"])
+    assert [caption for _, caption in result.facts["gallery"]][0].startswith("stage1 · ch ")
+    ns = snippet(result.code)
+    assert [tuple(f.shape) for f in ns["outputs"].feature_maps] == [tuple(s) for s in shapes]
+    for mine, theirs in zip(out["feature_maps"], ns["outputs"].feature_maps):  # same maps as AutoBackbone's
+        channel = mine["channels"][0]
+        assert float(theirs[0, channel["channel"]].min()) == pytest.approx(channel["min"], abs=1e-5)
+        assert float(theirs[0, channel["channel"]].max()) == pytest.approx(channel["max"], abs=1e-5)
+    named = run(manager, tiny["swin-backbone"], TASK, {"image": CAT}, out_features="stage2").output
+    assert named["out_indices"] == [2]
+
+
+def test_backbone_errors(manager, tiny):
+    with pytest.raises(UserError) as err:
+        run(manager, tiny["swin-backbone"], TASK, {"image": CAT}, out_indices="7")
+    assert err.value.key == "bad_param" and "stage4" in str(err.value)
+    with pytest.raises(UserError) as err:
+        run(manager, tiny["vit-imgcls"], TASK, {"image": CAT})
+    # the model manager refuses a model of another kind before loading it ("misfit") where it checks that
+    assert err.value.key == ("misfit" if "misfit" in MESSAGES["en"] else "wrong_task")
+    from transformers import AutoModel
+
+    vit = Bundle(model=AutoModel.from_pretrained(str(tiny["vit-imgcls"])), processor=None)
+    with pytest.raises(UserError) as err:  # a model without stages, however it got here
+        backbone_for(vit, [], [1])
+    assert err.value.key == "wrong_task"
+    with pytest.raises(UserError) as err:
+        run(manager, tiny["swin-backbone"], TASK, {"image": CAT}, out_indices="", out_features="")
+    assert err.value.key == "bad_param" and "at least one stage" in str(err.value)
+
+
+def test_fields_are_bounded():
+    assert TASK.parse({"image": CAT}, {"out_indices": "[1, 2]", "channels": "16"})[1]["out_indices"] == [1, 2]
+    bad(TASK, image=CAT, out_indices="1, two")
+    bad(TASK, image=CAT, out_indices="100")
+    bad(TASK, "too_large", image=CAT, out_indices=",".join(str(i) for i in range(20)))
+    bad(TASK, "too_large", image=CAT, out_features=[f"stage{i}" for i in range(17)])
+    bad(TASK, image=CAT, channels=17)
+    bad(TASK, image=CAT, channels=0)
+
+
+def test_api(client, tiny):
+    shapes, gallery, notes, raw, code, details = map(value_of, client.predict(
+        image=image_file(CAT), out_indices="1, 2", out_features="", channels=3, model=str(tiny["swin-backbone"]),
+        api_name="/image_backbone"))
+    assert raw["out_features"] == ["stage1", "stage2"] and len(gallery) == 6
+    assert "| stage1 | (1, 8, 8, 8)" in shapes and "SwinBackbone.from_pretrained" in code
+    assert gallery[0]["caption"].startswith("stage1 · ch ")
