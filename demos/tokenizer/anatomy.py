@@ -1,5 +1,5 @@
 """What a tokenizer is made of and what it did: facts, per-token rows, byte-level tokens made readable,
-and the parsing of the tab's text inputs (ids, tokens, conversations).
+and the tab's own input fields (ids, tokens, new tokens, conversations: text that parses to a list).
 
 Pure functions over a loaded transformers tokenizer; no gradio, and transformers is never imported here.
 """
@@ -11,10 +11,12 @@ import copy
 import itertools
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from core.errors import UserError
+from core.params import Text
 
 # model_max_length above this is transformers' "no limit" sentinel (int(1e30)).
 NO_LIMIT = 10**12
@@ -229,15 +231,15 @@ def detached_copy(tokenizer: Any) -> Any:
     return clone
 
 
-# ---- parsing the tab's inputs --------------------------------------------------------------------
+# ---- the tab's own input fields (core.params.Text that parse to lists) ----------------------------
 def parse_ids(text: str | list | None, what: str = "ids", vocab: int | None = None) -> list[int]:
     """Token ids from '101, 2572', '[101 2572]', 'tensor([[101, 2572]])' or a list; one sequence only."""
-    if isinstance(text, list):
-        raw = text
-        if raw and all(isinstance(r, list) for r in raw):
+    if isinstance(text, (list, tuple)):
+        raw = list(text)
+        if raw and all(isinstance(r, (list, tuple)) for r in raw):
             if len(raw) > 1:
                 raise UserError("bad_param", name=what, detail="give one sequence of ids (one row), not a batch")
-            raw = raw[0]
+            raw = list(raw[0])
         items = [str(r) for r in raw]
     else:
         text = (text or "").strip()
@@ -254,31 +256,37 @@ def parse_ids(text: str | list | None, what: str = "ids", vocab: int | None = No
         try:
             value = int(item)
         except ValueError:
-            raise UserError("bad_param", name=what, detail=f"{item!r} is not a whole number") from None
+            raise UserError("bad_param", name=what, detail=f"{item[:20]!r} is not a whole number") from None
+        ids.append(value)
+    check_ids(ids, vocab, what)
+    return ids
+
+
+def check_ids(ids: list[int], vocab: int | None, what: str = "ids") -> None:
+    """Every id 0 or more and, with vocab (len(tokenizer)), one the tokenizer has."""
+    for value in ids:
         if value < 0 or (vocab is not None and value >= vocab):
             limit = f"0 to {vocab - 1}" if vocab else "0 or more"
             raise UserError("bad_param", name=what, detail=f"{value} is not a token id of this tokenizer ({limit})")
-        ids.append(value)
-    return ids
 
 
 def parse_tokens(text: str | list | None, what: str = "tokens") -> list[str]:
     """Tokens separated by spaces or new lines (a token itself never holds a space)."""
-    items = text if isinstance(text, list) else (text or "").split()
+    items = text if isinstance(text, (list, tuple)) else (text or "").split()
     items = [str(t) for t in items if str(t).strip()]
     if not items:
         raise UserError("empty_input", what=what)
     return items
 
 
-def parse_new_tokens(text: str | list | None, what: str = "new tokens") -> list[str]:
+def parse_new_tokens(text: str | list | None, what: str = "new tokens", max_items: int = 200) -> list[str]:
     """New tokens separated by spaces, commas or new lines; duplicates dropped, order kept."""
-    items = text if isinstance(text, list) else re.split(r"[,\s]+", text or "")
+    items = text if isinstance(text, (list, tuple)) else re.split(r"[,\s]+", text or "")
     items = list(dict.fromkeys(str(t).strip() for t in items if str(t).strip()))
     if not items:
         raise UserError("empty_input", what=what)
-    if len(items) > 200:
-        raise UserError("too_large", what=what, detail=f"{len(items)} tokens; add at most 200 at once")
+    if len(items) > max_items:
+        raise UserError("too_large", what=what, detail=f"{len(items)} tokens; add at most {max_items} at once")
     return items
 
 
@@ -289,8 +297,8 @@ _ROLE_LINE = re.compile(rf"^\s*({'|'.join(ROLES)})\s*:\s?(.*)$", re.I)
 def parse_messages(text: str | list | None, what: str = "conversation") -> list[dict]:
     """A conversation from JSON ([{"role", "content"}]) or lines 'role: content' (other lines continue the
     previous message; text before any role is the user's)."""
-    if isinstance(text, list):
-        messages = text
+    if isinstance(text, (list, tuple)):
+        messages = list(text)
     else:
         text = (text or "").strip()
         if not text:
@@ -316,3 +324,83 @@ def parse_messages(text: str | list | None, what: str = "conversation") -> list[
     if not messages:
         raise UserError("empty_input", what=what)
     return messages
+
+
+@dataclass(frozen=True)
+class _Items(Text):
+    """A Text field whose value is a list of items (a JSON list from an API client is taken as given): at
+    most max_chars characters in all and max_items items. Empty gives [] (or empty_input when required)."""
+
+    max_items: int = 1000
+    kind = "items"
+
+    def read(self, value: Any) -> list:
+        """The parsed items of a non-empty value (text or list)."""
+        raise NotImplementedError
+
+    def parse(self, value: Any) -> list:
+        if isinstance(value, (list, tuple)):
+            if len(value) > self.max_items:
+                raise UserError("too_large", what=self.title, detail=f"{len(value):,} items; at most {self.max_items:,}")
+            size = len(json.dumps(value, ensure_ascii=False, default=str))
+            if size > self.max_chars:
+                raise UserError("too_large", what=self.title, detail=f"{size:,} characters; at most {self.max_chars:,}")
+            empty = not value
+        else:
+            value = super().parse(value)  # the text's bound, and empty_input when required
+            empty = not value.strip()
+        if empty:
+            if self.required:
+                raise UserError("empty_input", what=self.title)
+            return []
+        items = self.read(value)
+        if len(items) > self.max_items:
+            raise UserError("too_large", what=self.title, detail=f"{len(items):,} items; at most {self.max_items:,}")
+        return items
+
+    def doc(self) -> str:
+        return f"{super().doc()}; at most {self.max_items:,} items"
+
+    def describe(self) -> dict:
+        return {**super().describe(), "max_items": self.max_items}
+
+
+@dataclass(frozen=True)
+class Ids(_Items):
+    """Token ids of one sequence ('101, 2572', '[101 2572]', a pasted tensor([[101, 2572]]) or a JSON list),
+    each 0 or more; whether the tokenizer has them is checked against it (check_ids)."""
+
+    kind = "ids"
+
+    def read(self, value: Any) -> list[int]:
+        return parse_ids(value, self.name)
+
+
+@dataclass(frozen=True)
+class Tokens(_Items):
+    """Tokens separated by spaces (or a JSON list), spelled as in the vocabulary."""
+
+    kind = "tokens"
+
+    def read(self, value: Any) -> list[str]:
+        return parse_tokens(value, self.title)
+
+
+@dataclass(frozen=True)
+class NewTokens(_Items):
+    """Tokens to add, separated by spaces or commas (or a JSON list); duplicates dropped, order kept."""
+
+    kind = "tokens"
+
+    def read(self, value: Any) -> list[str]:
+        return parse_new_tokens(value, self.title, self.max_items)
+
+
+@dataclass(frozen=True)
+class Messages(_Items):
+    """A conversation: lines 'role: content', or a JSON list of {"role", "content"} messages."""
+
+    kind = "messages"
+
+    def read(self, value: Any) -> list[dict]:
+        return parse_messages(value, self.name)

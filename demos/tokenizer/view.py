@@ -1,5 +1,6 @@
 """HTML for the tokenizer tab: coloured tokens with hover details, the encoding as a table (one column
-per token), tokenizer facts, and side-by-side comparisons. Pure string building over the tasks' output.
+per token), tokenizer facts, and side-by-side comparisons. Pure string building over the tasks' output;
+gradio is imported only inside html_output (called from the tasks' build functions).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ padding-top: 30px;
 .tkgrid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; }
 .tkcol { border: 1px solid rgba(128,128,128,0.3); border-radius: 8px; padding: 8px 10px; min-width: 0; }
 .tkcol h4 { margin: 0 0 4px 0; font-size: 1em; overflow-wrap: anywhere; }
-.tkerr { color: #b91c1c; }
 .tkfacts { border-collapse: collapse; font-size: 0.9em; }
 .tkfacts th { text-align: left; padding: 2px 10px 2px 0; vertical-align: top; white-space: nowrap; font-weight: 600; }
 .tkfacts td { padding: 2px 0; overflow-wrap: anywhere; }
@@ -138,7 +138,7 @@ def readable_row(seq: dict, unk_id: int | None = None) -> str:
     return "".join(out)
 
 
-# texts made when a result is shown, in the browser's language (core.i18n.say; Korean in KOREAN below)
+# texts made when a result is shown, in the browser's language (core.i18n.say; Korean in locales/ko/tokenizer.toml)
 N_TOKENS = "<b>{n:,}</b> tokens"
 N_CHARACTERS = "{n:,} characters"
 N_WORDS = "{n:,} words"
@@ -161,30 +161,6 @@ NO = "no"
 TOKENS_WORD = "tokens"
 READABLE_PIECES = "Readable: bytes merged into characters"
 
-KOREAN = {
-    N_TOKENS: "<b>{n:,}</b>개 토큰",
-    N_CHARACTERS: "{n:,}자",
-    N_WORDS: "{n:,}단어",
-    PER_WORD: "단어당 {n} 토큰",
-    N_SPECIAL: "특수 토큰 {n:,}개",
-    N_PADDING: "패딩 {n:,}개",
-    N_UNKNOWN: "알 수 없는 토큰 {n:,}개",
-    BYTE_LEVEL: "어휘에 적힌 그대로의 토큰 (바이트 수준: Ġ = 공백, 한국어는 바이트 문자로 보입니다)",
-    READABLE_ROW: "읽기 쉽게: 같은 토큰의 바이트를 합쳐 글자로 보여 줍니다",
-    DRAWING_FIRST: "토큰 {total:,}개 중 처음 {limit:,}개만 그립니다; 원시 JSON에는 모두 있습니다.",
-    TEXT_N: "텍스트 {n}",
-    BATCH: "텍스트 {n}개의 배치 · 모두 <b>{total:,}</b>개 토큰",
-    MORE_HIDDEN: "… 토큰 {n:,}개는 표시하지 않았습니다",
-    PYTHON_LISTS: "return_tensors=None → Python 리스트: {shape}",
-    LISTS_OF_LENGTHS: "리스트 {n}개, 길이 {lengths}",
-    WITH_ADDED: " (추가된 토큰 포함 len {n:,})",
-    NO_LIMIT: "한도 없음",
-    YES: "예",
-    NO: "아니요",
-    TOKENS_WORD: "토큰",
-    READABLE_PIECES: "읽기 쉽게: 바이트를 합쳐 글자로",
-}
-
 
 def counts_line(counts: dict) -> str:
     parts = [say(N_TOKENS, n=counts["tokens"]), say(N_CHARACTERS, n=counts["characters"]),
@@ -199,7 +175,7 @@ def counts_line(counts: dict) -> str:
 
 def sequence_html(seq: dict, *, label: str = "", sources: tuple = (), unk_id: int | None = None,
                   new_ids: set[int] = frozenset()) -> str:
-    """Header with the counts, the raw tokens, the readable row (byte-level tokenizers) and the notes."""
+    """Header with the counts, the raw tokens and the readable row (byte-level tokenizers)."""
     head = f"<b>{esc(label)}</b> · " if label else ""
     parts = [f'<div class="tkseq"><div class="tkhead">{head}{counts_line(seq["counts"])}</div>']
     if seq.get("readable"):
@@ -208,11 +184,8 @@ def sequence_html(seq: dict, *, label: str = "", sources: tuple = (), unk_id: in
     if seq.get("readable"):
         parts.append(f'<div class="tklabel">{say(READABLE_ROW)}</div>')
         parts.append(f'<div class="tkrow">{readable_row(seq, unk_id)}</div>')
-    notes = list(seq.get("notes") or [])
-    if len(seq["tokens"]) > HTML_LIMIT:
-        notes.append(say(DRAWING_FIRST, limit=HTML_LIMIT, total=len(seq["tokens"])))
-    if notes:
-        parts.append('<ul class="tknotes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    if len(seq["tokens"]) > HTML_LIMIT:  # the run's own notes are shown under the result
+        parts.append(f'<ul class="tknotes"><li>{esc(say(DRAWING_FIRST, limit=HTML_LIMIT, total=len(seq["tokens"])))}</li></ul>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -232,8 +205,6 @@ def tokenize_html(output: dict, texts: list[str], pairs: list[str] | None) -> st
         parts.append(sequence_html(seq, label=label, sources=sources, unk_id=unk))
     if "sequences" in output:
         parts.insert(0, f'<div class="tkhead">{say(BATCH, n=output["batch_size"], total=output["total_tokens"])}</div>')
-    for note in output.get("notes", []) if "sequences" in output else []:
-        parts.append(f'<ul class="tknotes"><li>{esc(note)}</li></ul>')
     return "".join(parts)
 
 
@@ -319,9 +290,6 @@ def compare_html(text: str, results: list[dict]) -> str:
     cols = []
     for item in results:
         name = f'<span title="{esc(item["model"])}">{esc(short_name(item["model"]))}</span>'
-        if "error" in item:
-            cols.append(f'<div class="tkcol"><h4>{name}</h4><div class="tkerr">{esc(item["error"])}</div></div>')
-            continue
         facts = item["tokenizer"]
         unk = (facts["special_tokens"].get("unk_token") or {}).get("id")
         specials = " ".join(f'<span class="chip">{esc(t)}</span>' for t in unique_specials(facts))
@@ -332,6 +300,16 @@ def compare_html(text: str, results: list[dict]) -> str:
             f'<div class="tklabel">{specials}</div>'
             f'{sequence_html(item, sources=(text,), unk_id=unk)}</div>')
     return f'<div class="tkgrid">{"".join(cols)}</div>'
+
+
+def compare_rows(results: list[dict]) -> list[list]:
+    """The side-by-side table: one row per tokenizer."""
+    rows = []
+    for item in results:
+        facts, counts = item["tokenizer"], item["counts"]
+        rows.append([short_name(item["model"]), facts["class"], facts["algorithm"], facts["vocab_size"], counts["tokens"],
+                     counts["unknown_tokens"], counts["tokens_per_word"], " ".join(unique_specials(facts))])
+    return rows
 
 
 def short_name(model: str) -> str:
@@ -360,3 +338,11 @@ def pieces_html(tokens: list[str], ids: list[int], special_mask: list[int] | Non
         parts.append(f'<div class="tklabel">{esc(label_readable or say(READABLE_PIECES))}</div>')
         parts.append(f'<div class="tkrow">{readable_row(seq)}</div>')
     return "".join(parts)
+
+
+def html_output(ctx, label: str, elem_id: str):
+    """The gr.HTML every tokenizer result is drawn in (scoped CSS, a label like the other outputs)."""
+    import gradio as gr
+
+    return gr.HTML(label=ctx.tr(label), show_label=True, container=True, elem_id=elem_id, css_template=CSS,
+                   js_on_load=None, padding=True)
