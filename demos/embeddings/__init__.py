@@ -2,24 +2,41 @@
 t-SNE, UMAP), which are close (cosine similarity heatmap, nearest neighbours), and, for one sentence, what each
 layer and attention head does. Any transformers model; CLIP puts texts and images in one space.
 
-inputs: the rows (typed 'label | text' lines, CSV/TXT uploads, images) · compute: embeddings, pooling, the
-shared cache and every view's maths · tasks: the TaskSpecs · snippets: the code panels · plots: plotly
-figures · labels: Korean text · ui: the gradio widgets (imported only when the tab is built).
+One file per task (embed, similarity, project, neighbors, attention), named by its id; shared pieces: rows (the
+row fields: typed lines, uploads, images), compute (embeddings, pooling and the views' maths), common (the
+loader, models, embedding parameters), snippets (the Code panels' embedding lines), plots (plotly figures),
+examples, and _widgets (gradio, imported only when the tab is built; the leading _ keeps task_modules
+from importing it).
+
+The tab is built around one shared input (the rows, the model, the embedding parameters) over the sub-tabs, so
+it has its own build: the shared input, then each task's build(ctx, shared) in a sub-tab.
 """
 
 from __future__ import annotations
 
-from core.registry import TabSpec
-from demos.embeddings.labels import KOREAN
-from demos.embeddings.tasks import TASKS
+from core.registry import TabSpec, task_modules
+
+# sub-tab order (a task file not named here comes last)
+ORDER = ("project", "similarity", "neighbors", "embed", "attention")
+
+TASKS = task_modules(__name__, ORDER)
 
 
 def build(ctx) -> None:
-    from demos.embeddings.ui import KOREAN as RESULT_KOREAN
-    from demos.embeddings.ui import build as build_tab
+    """The shared row input, then one sub-tab per task; picking a sub-tab shows its Run button (the Map's for
+    the views without one of their own)."""
+    import gradio as gr
 
-    ctx.tr.add_korean(RESULT_KOREAN)  # the texts results show (core.i18n.say), read when a result is drawn
-    build_tab(ctx)
+    from demos.embeddings._widgets import rows_panel
+
+    shared = rows_panel(ctx, list(TASKS))
+    buttons = list(shared.runs.values())
+    with gr.Tabs():
+        for task in TASKS:
+            with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}") as tab:
+                task.build(ctx, shared)
+            tab.select(shared.run_visibility(task.id), None, buttons, api_visibility="private", queue=False)
+    shared.finish()
 
 
-SPEC = TabSpec(id="embeddings", title="Embeddings", order=60, tasks=TASKS, build=build, korean=KOREAN)
+SPEC = TabSpec(id="embeddings", title="Embeddings", order=60, tasks=TASKS, build=build)

@@ -3,32 +3,26 @@
 `embed(bundle, rows, options)` turns rows (texts and/or images) into one vector per row: pooling (CLS, mean over
 the attention mask, max, last token, the model's pooler_output, or the model's own sentence-transformers pooling
 config), a chosen hidden layer, L2 normalisation; CLIP-style models put texts and images into one joint space
-through get_text_features / get_image_features. Results are kept in a small cache keyed by (model, rows,
-resolved settings), so the endpoints that share one input (embed, similarity, project, neighbors) compute it
-once. Then: cosine similarity, nearest neighbours, PCA / t-SNE / UMAP projections, and per-token hidden-state
-norms and attention weights.
+through get_text_features / get_image_features. The model's own pooling config (sentence-transformers'
+modules.json) is read from the loaded model's folder or the Hugging Face cache, never downloaded. Then: cosine
+similarity, nearest neighbours and PCA / t-SNE / UMAP projections.
 
 torch, transformers, scikit-learn and umap are imported inside the functions (never at import time).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import sys
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.errors import UserError
-from demos.embeddings.inputs import IMAGES, SENTENCES, Row
+from demos.embeddings.rows import IMAGES, SENTENCES, Row
 
 POOLINGS = ("auto", "mean", "cls", "pooler", "max", "last")
 # sentence-transformers' Pooling flags, in the order it concatenates the pooled vectors
@@ -41,10 +35,9 @@ ST_MODES = (
     ("pooling_mode_lasttoken", "last"),
 )
 METHODS = ("pca", "tsne", "umap")
-METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}  # the method field's choices are the names
+METHOD_IDS = {name: method for method, name in METHOD_NAMES.items()}
 DISTANCES = ("cosine", "euclidean")
-MAX_TOKENS = 64  # the token view truncates longer sentences (attention is tokens x tokens per head)
-CACHE_SIZE = 4
 
 
 # ---- options -------------------------------------------------------------------------------------------
@@ -59,49 +52,16 @@ class Options:
     batch_size: int = 32
 
 
-def _int(params: dict, name: str, default: int) -> int:
-    value = params.get(name, default)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError("bad_param", name=name, detail=f"expected a whole number, got {value!r}") from None
-    if number != int(number):
-        raise UserError("bad_param", name=name, detail=f"expected a whole number, got {value!r}")
-    return int(number)
-
-
-def _float(params: dict, name: str, default: float) -> float:
-    value = params.get(name, default)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise UserError("bad_param", name=name, detail=f"expected a number, got {value!r}") from None
-
-
-def _choice(params: dict, name: str, choices: tuple[str, ...], default: str) -> str:
-    value = str(params.get(name) or default).strip().lower().replace("t-sne", "tsne")
-    if value not in choices:
-        raise UserError("bad_param", name=name, detail=f"choose one of {', '.join(choices)}")
-    return value
-
-
 def options_of(params: dict) -> Options:
-    """Options from a run's params (validated: UserError bad_param)."""
-    batch = _int(params, "batch_size", 32)
-    if batch < 1:
-        raise UserError("bad_param", name="batch_size", detail="must be 1 or more")
-    return Options(pooling=_choice(params, "pooling", POOLINGS, "auto"), layer=_int(params, "layer", -1),
-                   normalize=bool(params.get("normalize", False)), batch_size=batch)
+    """Options from a run's parsed params (core.params has checked their types and bounds)."""
+    return Options(pooling=params["pooling"], layer=params["layer"], normalize=params["normalize"],
+                   batch_size=params["batch_size"])
 
 
 # ---- what the model is, from its files or its config -----------------------------------------------------
 def model_file(source: str, name: str, revision: str | None = None) -> Path | None:
-    """A file of a model: in its folder, in the Hugging Face cache, or (online) downloaded; None when absent
-    or unreachable. Never raises."""
+    """A file of a model: in its folder, or in the Hugging Face cache (huggingface_hub's cached file lookup,
+    never a download); None when absent. Never raises."""
     folder = Path(source)
     if folder.is_dir():
         path = folder / name
@@ -110,19 +70,9 @@ def model_file(source: str, name: str, revision: str | None = None) -> Path | No
         from huggingface_hub import try_to_load_from_cache
 
         cached = try_to_load_from_cache(source, name, revision=revision)
-        if isinstance(cached, str):
-            return Path(cached)
-        if cached is not None or os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-            return None  # known to be absent, or offline
-        from huggingface_hub import hf_hub_download
-
-        from core.models import hub_reachable
-
-        if not hub_reachable():
-            return None
-        return Path(hf_hub_download(source, name, revision=revision, etag_timeout=5))
-    except Exception:  # missing file, no network, bad id: no such file as far as we are concerned
+    except Exception:  # a bad id or revision: no such file as far as we are concerned
         return None
+    return Path(cached) if isinstance(cached, str) else None
 
 
 def _json(path: Path | None) -> Any:
@@ -142,10 +92,9 @@ class SentenceConfig:
     dense: bool  # it has Dense layers after pooling (not applied here: they are not transformers weights)
 
 
-@lru_cache(maxsize=64)
 def sentence_config(source: str, revision: str | None = None) -> SentenceConfig | None:
     """The model's sentence-transformers pooling config when it has one (modules.json + the Pooling module's
-    config.json + sentence_bert_config.json), else None. Offline-safe."""
+    config.json + sentence_bert_config.json, read from the model's folder or the Hugging Face cache), else None."""
     modules = _json(model_file(source, "modules.json", revision))
     if not isinstance(modules, list):
         return None
@@ -343,12 +292,10 @@ def encode_texts(model, processor, texts: list[str], plan: Plan):
     return torch.cat([pool(mode, hidden, mask, output) for mode in plan.modes], dim=-1)
 
 
-def encode_images(model, processor, paths: list[str], plan: Plan):
+def encode_images(model, processor, images: list, plan: Plan):
+    """[len(images), dim] float32 vectors of decoded images (rows.Picture's copies; not yet normalised)."""
     import torch
 
-    from core.images import load_image
-
-    images = [load_image(p, IMAGES, max_pixels=None) for p in paths]
     batch = processor(images=images, return_tensors="pt").to(model.device, model.dtype)
     if plan.space == "joint":
         return model.get_image_features(**batch).pooler_output.float()
@@ -358,45 +305,15 @@ def encode_images(model, processor, paths: list[str], plan: Plan):
     return torch.cat([pool(mode, hidden, mask, output) for mode in plan.modes], dim=-1)
 
 
-# ---- the shared, cached embedding ----------------------------------------------------------------------
-_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-
-
-def rows_key(rows: list[Row]) -> str:
-    """A digest of what the model reads (texts; image paths with size and time), not of the labels."""
-    digest = hashlib.sha1()
-    for r in rows:
-        if r.kind == "image":
-            try:
-                st = os.stat(r.source)
-                stamp = f"{st.st_size}:{st.st_mtime_ns}"
-            except OSError:
-                stamp = ""
-            digest.update(f"image\x00{r.source}\x00{stamp}\x01".encode())
-        else:
-            digest.update(f"text\x00{r.text}\x01".encode())
-    return digest.hexdigest()
-
-
-def cache_clear() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
+# ---- the embedding ------------------------------------------------------------------------------------
 def embed(bundle, rows: list[Row], options: Options) -> tuple[np.ndarray, Plan]:
-    """(vectors [len(rows), dim] float32, the plan used). Texts and images are embedded in row order;
-    computed once per (model, rows, plan) and reused by every endpoint (a small LRU cache)."""
+    """(vectors [len(rows), dim] float32, the plan used). Texts and images are embedded in row order, a batch
+    at a time."""
     import torch
 
     model, processor = bundle.model, bundle.processor
     plan = plan_of_model(model, options)
     check_rows(plan, rows, model)
-    key = (str(model.name_or_path), id(model), str(model.dtype), rows_key(rows), plan)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key], plan
     report = progress(f"Embedding {len(rows)} rows")
     chunks = []
     size = plan.batch_size
@@ -404,7 +321,7 @@ def embed(bundle, rows: list[Row], options: Options) -> tuple[np.ndarray, Plan]:
         for start in range(0, len(rows), size):
             batch = rows[start:start + size]
             texts = [r.text for r in batch if r.kind == "text"]
-            images = [r.source for r in batch if r.kind == "image"]
+            images = [r.image for r in batch if r.kind == "image"]
             # rows are texts then images, so a batch is all one kind except at the border
             if texts:
                 chunks.append(encode_texts(model, processor, texts, plan))
@@ -414,12 +331,7 @@ def embed(bundle, rows: list[Row], options: Options) -> tuple[np.ndarray, Plan]:
         vectors = torch.cat(chunks)
         if plan.normalize:
             vectors = torch.nn.functional.normalize(vectors, p=2, dim=-1)
-    array = vectors.cpu().numpy().astype(np.float32)
-    with _CACHE_LOCK:
-        _CACHE[key] = array
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return array, plan
+    return vectors.cpu().numpy().astype(np.float32), plan
 
 
 def rounded(array: np.ndarray, digits: int = 6) -> list:
@@ -466,19 +378,10 @@ class Projection:
 
 
 def projection_of(params: dict) -> Projection:
-    dims = _int(params, "dimensions", 2)
-    if dims not in (2, 3):
-        raise UserError("bad_param", name="dimensions", detail="use 2 or 3")
-    p = Projection(method=_choice(params, "method", METHODS, "pca"), dimensions=dims, seed=_int(params, "seed", 0),
-                   perplexity=_float(params, "perplexity", 30.0), n_neighbors=_int(params, "n_neighbors", 15),
-                   min_dist=_float(params, "min_dist", 0.1), metric=_choice(params, "metric", DISTANCES, "cosine"))
-    if p.perplexity <= 0:
-        raise UserError("bad_param", name="perplexity", detail="must be above 0")
-    if p.n_neighbors < 2:
-        raise UserError("bad_param", name="n_neighbors", detail="must be 2 or more")
-    if not 0 <= p.min_dist <= 1:
-        raise UserError("bad_param", name="min_dist", detail="must be between 0 and 1")
-    return p
+    """The Projection of a run's parsed params (the method field gives its name: PCA, t-SNE, UMAP)."""
+    return Projection(method=METHOD_IDS[params["method"]], dimensions=int(params["dimensions"]), seed=params["seed"],
+                      perplexity=params["perplexity"], n_neighbors=params["n_neighbors"],
+                      min_dist=params["min_dist"], metric=params["metric"])
 
 
 def fitted(p: Projection, n: int) -> Projection:
@@ -543,46 +446,3 @@ def project(vectors: np.ndarray, p: Projection) -> dict:
     report(1, 1)
     return {"method": p.method, "dimensions": p.dimensions, "points": rounded(points), **out,
             "parameters": used, "seconds": round(seconds, 3)}
-
-
-# ---- tokens: hidden-state norms and attention -------------------------------------------------------------
-def token_view(bundle, sentence: str) -> dict:
-    """For one sentence: the tokens (as written in the sentence where offsets allow), each token's hidden-state
-    norm after every layer ([layers + 1][tokens], row 0 = embeddings) and the attention weights
-    ([layers][heads][query token][key token]; each row sums to 1)."""
-    import torch
-
-    model, processor = bundle.model, bundle.processor
-    space = space_of(model.config.to_dict())
-    if space == "image":
-        raise UserError("bad_param", name="model",
-                        detail=f"{type(model).__name__} reads images: the token view needs a text or CLIP model")
-    tokenizer = tokenizer_of(processor)
-    encoder = model.text_model if space == "joint" else (
-        model.get_encoder() if getattr(model.config, "is_encoder_decoder", False) else model)
-    full = tokenizer(sentence, truncation=True, return_offsets_mapping=getattr(tokenizer, "is_fast", False))
-    batch = tokenizer(sentence, truncation=True, max_length=MAX_TOKENS, return_tensors="pt",
-                      return_offsets_mapping=getattr(tokenizer, "is_fast", False))
-    offsets = batch.pop("offset_mapping")[0].tolist() if "offset_mapping" in batch else None
-    with torch.no_grad():
-        output = encoder(**batch.to(model.device), output_attentions=True, output_hidden_states=True)
-    if not output.attentions or output.attentions[0] is None:
-        raise UserError("bad_param", name="model", detail=f"{type(model).__name__} does not return attention weights")
-    ids = batch["input_ids"][0].tolist()
-    pieces = tokenizer.convert_ids_to_tokens(ids)
-    if offsets:
-        shown = [sentence[s:e] if e > s else piece for piece, (s, e) in zip(pieces, offsets)]
-    else:
-        shown = list(pieces)
-    norms = torch.stack(output.hidden_states)[:, 0].float().norm(dim=-1)
-    attentions = torch.stack(output.attentions)[:, 0].float()
-    return {
-        "tokens": shown,
-        "token_strings": pieces,
-        "input_ids": ids,
-        "truncated": len(full["input_ids"]) > len(ids),
-        "layers": int(attentions.shape[0]),
-        "heads": int(attentions.shape[1]),
-        "hidden_norms": rounded(norms.cpu().numpy(), 4),
-        "attentions": rounded(attentions.cpu().numpy(), 5),
-    }

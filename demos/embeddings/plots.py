@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from demos.embeddings.inputs import Row
+from demos.embeddings.rows import Row
 
 TEMPLATE = "plotly_white"
 FONT = dict(family="Pretendard, 'Noto Sans CJK KR', 'Noto Sans KR', 'Malgun Gothic', sans-serif", size=13)

@@ -1,16 +1,15 @@
-"""The transformers 5 code shown in the Code panels: it loads the model, embeds exactly the rows of the run
-the way the app did (same pooling, layer, normalisation, truncation and batches) and then computes the view
-(similarity, projection, neighbours) or the token states and attention. Executed as printed, it leaves
-`embeddings` (and `similarity`, `points`, `norms`, `attentions`...) equal to the app's output."""
+"""The transformers 5 code shown in the Code panels of the row tasks: it loads the model, embeds exactly the
+rows of the run the way the app did (same pooling, layer, normalisation, truncation and batches); each task's
+code then computes its view (similarity, projection, neighbours). Executed as printed, it leaves `embeddings`
+(and `similarity`, `points`, `nearest`...) equal to the app's output. It reads the run's parsed rows (an
+upload as the field read it, images as decoded), never the files again."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from core import images as core_images
 from core.codegen import call_args, from_pretrained, py
 from demos.embeddings import compute
-from demos.embeddings.inputs import SEPARATOR, Row, delimiter_of, file_path, read_rows, source_of
+from demos.embeddings.rows import SEPARATOR, Row, Upload, rows_of
 
 LITERAL_ROWS = 300  # more rows than this from an uploaded file: the code reads the file instead of listing them
 
@@ -117,30 +116,14 @@ def embed_image_function(plan: compute.Plan) -> list[str]:
 
 
 # ---- the rows -----------------------------------------------------------------------------------------
-def _encoding(path: str) -> str:
-    data = Path(path).read_bytes()
-    try:
-        data.decode("utf-8-sig")
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "cp949"
-
-
-def _file_lines(path: str) -> list[str]:
+def _file_lines(upload: Upload) -> list[str]:
     """Lines that read texts (and labels) from the uploaded file exactly as the app did."""
-    from demos.embeddings.inputs import csv_columns
-
-    encoding = _encoding(path)
-    if Path(path).suffix.lower() in (".csv", ".tsv"):
-        text = Path(path).read_bytes().decode(encoding)
-        delimiter = delimiter_of(path, text)
-        import csv
-        import io
-
-        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-        t, label = csv_columns(header)
+    path, encoding = upload.path, upload.encoding
+    if upload.delimiter is not None:
+        t, label = upload.text_column, upload.label_column
+        header = upload.header
         lines = [f"with open({py(path)}, encoding={py(encoding)}, newline=\"\") as f:",
-                 f"    records = list(csv.reader(f, delimiter={py(delimiter)}))[1:]  # after the header row",
+                 f"    records = list(csv.reader(f, delimiter={py(upload.delimiter)}))[1:]  # after the header row",
                  f"records = [r for r in records if len(r) > {t} and r[{t}].strip()]",
                  f"texts = [r[{t}].strip() for r in records]  # column {py(header[t] if header else t)}"]
         if label is not None:
@@ -160,7 +143,8 @@ def _image_lines(rows: list[Row]) -> tuple[list[str], list[str]]:
     lines: list[str] = []
     exprs: list[str] = []
     for i, row in enumerate(r for r in rows if r.kind == "image"):
-        expr, more = core_images.loading_code(row.source, max_pixels=None, var=f"image_{i}")
+        expr, more = core_images.loading_code(row.source, max_pixels=core_images.MAX_PIXELS, var=f"image_{i}",
+                                              loaded=row.image)
         if more:
             blank = more.index("")
             imports.update(more[:blank])
@@ -179,9 +163,9 @@ def rows_lines(inputs: dict, rows: list[Row]) -> tuple[list[str], list[str]]:
     texts = [r.text for r in rows if r.kind == "text"]
     lines: list[str] = []
     if texts:
-        path = file_path(inputs)
-        if source_of(inputs) == "file" and len(texts) > LITERAL_ROWS:
-            more = _file_lines(path)
+        upload = inputs.get("file")
+        if upload is not None and len(texts) > LITERAL_ROWS:
+            more = _file_lines(upload)
             if more[0] == "import csv":
                 imports.append("import csv")
                 more = more[2:]
@@ -214,7 +198,7 @@ def preamble(ref, inputs: dict, params: dict, place, *, extra_imports: list[str]
     """(lines that load the model, define the rows and leave `embeddings`, the plan, the rows)."""
     options = compute.options_of(params)
     plan = compute.plan_of_source(ref.source, ref.revision, options)
-    rows = read_rows(inputs)
+    rows = rows_of(inputs)
     config = compute.source_config(ref.source, ref.revision)
     encoder_decoder = bool(config.get("is_encoder_decoder"))
     row_imports, row_lines = rows_lines(inputs, rows)
@@ -258,90 +242,5 @@ def names_line(rows: list[Row]) -> str:
     return f"names = {' + '.join(names)}"
 
 
-def _rounded(var: str) -> str:
+def rounded_line(var: str) -> str:
     return f"[[round(x, 6) for x in row] for row in {var}.tolist()]"
-
-
-def code_embed(ref, inputs: dict, params: dict, place) -> str:
-    lines, _, _ = preamble(ref, inputs, params, place)
-    lines += ["print(embeddings.shape)  # [rows, dimensions]", f"print({_rounded('embeddings')})"]
-    return "\n".join(lines) + "\n"
-
-
-def code_similarity(ref, inputs: dict, params: dict, place) -> str:
-    lines, _, _ = preamble(ref, inputs, params, place)
-    lines += ["unit = torch.nn.functional.normalize(embeddings, p=2, dim=-1)",
-              "similarity = (unit @ unit.T).clamp(-1, 1)  # cosine similarity of every pair",
-              f"print({_rounded('similarity')})"]
-    return "\n".join(lines) + "\n"
-
-
-def code_project(ref, inputs: dict, params: dict, place) -> str:
-    p = compute.projection_of(params)
-    lines, _, rows = preamble(ref, inputs, params, place)
-    fit = compute.fitted(p, len(rows))
-    kwargs = compute.estimator_kwargs(fit, len(rows))
-    notes = []
-    if fit.perplexity != p.perplexity:
-        notes.append(f"# perplexity {p.perplexity:g} lowered to {fit.perplexity:g}: it must stay well below the "
-                     f"number of points ({len(rows)})")
-    if fit.n_neighbors != p.n_neighbors:
-        notes.append(f"# n_neighbors {p.n_neighbors} lowered to {fit.n_neighbors}: there are {len(rows)} points")
-    X = "embeddings.numpy()"
-    if p.method == "pca":
-        lines += ["", "from sklearn.decomposition import PCA", "", f"pca = PCA({call_args(**kwargs)})",
-                  f"points = pca.fit_transform({X})",
-                  "print(\"explained variance ratio:\", [round(v, 6) for v in pca.explained_variance_ratio_.tolist()])"]
-    elif p.method == "tsne":
-        lines += ["", "from sklearn.manifold import TSNE", "", *notes,
-                  f"points = TSNE({call_args(**kwargs)}).fit_transform({X})"]
-    else:
-        lines += ["", "import umap  # pip install umap-learn", "", *notes,
-                  f"points = umap.UMAP({call_args(**kwargs)}).fit_transform({X})"]
-    lines.append(f"print({_rounded('points')})  # one row per point: x, y{', z' if p.dimensions == 3 else ''}")
-    return "\n".join(lines) + "\n"
-
-
-def code_neighbors(ref, inputs: dict, params: dict, place) -> str:
-    metric = compute._choice(params, "metric", compute.DISTANCES, "cosine")
-    k = int(params.get("top_k") or 5)
-    lines, plan, rows = preamble(ref, inputs, params, place)
-    embed_call = "embed_texts" if plan.space == "joint" else "embed"
-    lines += [names_line(rows), "", f"query = {py((inputs.get('query') or '').strip())}", f"query_vector = {embed_call}([query])"]
-    if plan.normalize:
-        lines.append("query_vector = torch.nn.functional.normalize(query_vector, p=2, dim=-1)")
-    if metric == "cosine":
-        lines += ["scores = torch.nn.functional.cosine_similarity(embeddings, query_vector)  # higher is nearer",
-                  f"nearest = scores.argsort(descending=True, stable=True)[:{k}]"]
-    else:
-        lines += ["scores = (embeddings - query_vector).norm(dim=-1)  # euclidean distance: lower is nearer",
-                  f"nearest = scores.argsort(stable=True)[:{k}]"]
-    lines += ["for rank, i in enumerate(nearest.tolist(), 1):",
-              "    print(rank, i, round(float(scores[i]), 6), names[i])"]
-    return "\n".join(lines) + "\n"
-
-
-def code_attention(ref, inputs: dict, params: dict, place) -> str:
-    sentence = (inputs.get("sentence") or "").strip()
-    space = compute.space_of(compute.source_config(ref.source, ref.revision))
-    joint = space == "joint"
-    load_tok = from_pretrained("AutoProcessor" if joint else "AutoTokenizer", ref, var="processor" if joint else "tokenizer")
-    lines = ["import torch", f"from transformers import AutoModel, {'AutoProcessor' if joint else 'AutoTokenizer'}", "",
-             load_tok]
-    if joint:
-        lines.append("tokenizer = processor.tokenizer")
-    lines += ["# eager attention: the fused kernels (sdpa, flash) do not return the attention weights",
-              from_pretrained("AutoModel", ref, place, attn_implementation="eager")]
-    encoder = "model.text_model" if joint else "model"
-    lines += ["", f"sentence = {py(sentence)}",
-              f"batch = tokenizer(sentence, truncation=True, max_length={compute.MAX_TOKENS}, return_tensors=\"pt\")",
-              "with torch.no_grad():",
-              f"    output = {encoder}(**batch.to(model.device), output_attentions=True, output_hidden_states=True)",
-              "tokens = tokenizer.convert_ids_to_tokens(batch[\"input_ids\"][0])",
-              "norms = torch.stack(output.hidden_states)[:, 0].float().norm(dim=-1)  # [layers + 1, tokens]; row 0 = embeddings",
-              "attentions = torch.stack(output.attentions)[:, 0].float()  # [layers, heads, query token, key token]",
-              "print(tokens)",
-              "print(norms.round(decimals=4).tolist())",
-              "print(attentions.shape, attentions.sum(-1).min().item())  # every row of every head sums to 1",
-              "print(attentions[-1, 0].round(decimals=3).tolist())  # the last layer's first head"]
-    return "\n".join(lines) + "\n"
