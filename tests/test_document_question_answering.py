@@ -229,10 +229,10 @@ def test_server_without_tesseract_explains_and_keeps_serving(client, tiny, invoi
 
 
 # ---- the CLI --------------------------------------------------------------------------------------
-def test_cli_reads_an_invoice(tiny, invoice):
+def test_cli_reads_an_invoice(tiny, tiny_root, invoice):
     env = {**os.environ, "PLAYGROUND_NO_WARMUP": "1"}
     ok = subprocess.run([sys.executable, "app.py", "run", "document-question-answering", invoice["pdf"],
-                         "--model", str(tiny["layoutlm-docqa"]), "--offline", "--param", "question=What is the total?",
+                         "--model", str(tiny["layoutlm-docqa"]), "--offline", "--models-dir", str(tiny_root), "--param", "question=What is the total?",
                          "--param", "top_k=2"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
     assert ok.returncode == 0, ok.stderr
     out = json.loads(ok.stdout)

@@ -131,10 +131,10 @@ def test_api_chat_about_a_photo(client, tiny):
     assert [item["type"] for item in raw[0]["input_text"][0]["content"]] == ["image", "text"]
 
 
-def test_cli_describes_an_image(tiny):
+def test_cli_describes_an_image(tiny, tiny_root):
     env = {**os.environ, "PLAYGROUND_NO_WARMUP": "1"}
     out = subprocess.run([sys.executable, "app.py", "run", "image-text-to-text", CAT, "--model", str(tiny["vlm-chat"]),
-                          "--offline", "--param", "text=Describe the image", "--param", "max_new_tokens=3"],
+                          "--offline", "--models-dir", str(tiny_root), "--param", "text=Describe the image", "--param", "max_new_tokens=3"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
     assert out.returncode == 0, out.stderr
     [result] = json.loads(out.stdout)

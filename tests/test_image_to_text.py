@@ -68,10 +68,10 @@ def test_api_continues_the_prompt(client, tiny):
     assert raw[0]["generated_text"].startswith("a picture of") and caption[0]["token"] == "a picture of"
 
 
-def test_cli_captions_a_photo(tiny):
+def test_cli_captions_a_photo(tiny, tiny_root):
     env = {**os.environ, "PLAYGROUND_NO_WARMUP": "1"}
     out = subprocess.run([sys.executable, "app.py", "run", "image-to-text", CAT, "--model", str(tiny["blip-caption"]),
-                          "--offline", "--param", "text=a picture of", "--param", "max_new_tokens=3"],
+                          "--offline", "--models-dir", str(tiny_root), "--param", "text=a picture of", "--param", "max_new_tokens=3"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
     assert out.returncode == 0, out.stderr
     [result] = json.loads(out.stdout)

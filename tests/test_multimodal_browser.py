@@ -42,7 +42,7 @@ def test_document_qa_reads_the_invoice_and_reuses_its_words(page, base_url, tiny
     tab.get_by_label("Question").fill("What is the total amount?")
     pick_model(page, "document_question_answering", tiny["layoutlm-docqa"])
     page.locator("#document_question_answering_run").click()
-    expect(page.locator("#document_question_answering_note")).to_contain_text("Tesseract OCR (eng) read",
+    expect(page.locator("#document_question_answering_notes")).to_contain_text("Tesseract OCR (eng) read",
                                                                                timeout=90_000)
     expect(page.locator("#document_question_answering_answers")).to_contain_text(re.compile(r"\d+%"))
     drawn = page.locator("#document_question_answering_drawn img")
@@ -55,7 +55,7 @@ def test_document_qa_reads_the_invoice_and_reuses_its_words(page, base_url, tiny
     expect(page.locator("#document_question_answering_word_boxes textarea")).to_have_value(
         re.compile(re.escape(f'["{INVOICE_TOTAL}", [')))
     page.locator("#document_question_answering_run").click()
-    expect(page.locator("#document_question_answering_note")).to_contain_text("word boxes were used: no OCR ran",
+    expect(page.locator("#document_question_answering_notes")).to_contain_text("word boxes were used: no OCR ran",
                                                                                timeout=60_000)
 
 

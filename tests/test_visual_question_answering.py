@@ -80,12 +80,12 @@ def test_api_answers_a_question_about_a_photo(client, tiny):
     assert len(raw) == 2 and label["label"] == raw[0]["answer"] and details["model_class"] == "ViltForQuestionAnswering"
 
 
-def test_cli_broken_photo_is_one_line(tiny, tmp_path):
+def test_cli_broken_photo_is_one_line(tiny, tiny_root, tmp_path):
     env = {**os.environ, "PLAYGROUND_NO_WARMUP": "1"}
     broken = tmp_path / "photo.jpg"
     broken.write_bytes(b"\xff\xd8\xff this is no jpeg")
     bad = subprocess.run([sys.executable, "app.py", "run", "visual-question-answering", str(broken),
-                          "--model", str(tiny["vilt-vqa"]), "--offline", "--param", "question=What is it?"],
+                          "--model", str(tiny["vilt-vqa"]), "--offline", "--models-dir", str(tiny_root), "--param", "question=What is it?"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
     assert bad.returncode == 2
     lines = [line for line in bad.stderr.splitlines() if line.strip()]

@@ -21,10 +21,11 @@ from typing import Any
 from core import images
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
-from core.params import Bool, Data, File, Float, Int
+from core.params import Data, File
 from core.registry import Loader, TaskSpec
 from core.streaming import stream_generation
 from demos.multimodal.common import invoice_example, path_of, picture
+from demos.text.generation_fields import generation_fields, generation_kwargs
 
 MESSAGE = "Message"
 MAX_IMAGES = 8  # images in one conversation (each costs the model hundreds of tokens)
@@ -125,9 +126,10 @@ def conversation(inputs: dict) -> list[dict]:
 def call_of(inputs: dict, params: dict) -> tuple[list[dict], dict]:
     """(messages, keyword arguments) of the pipeline call. Sampling options go in generate_kwargs: the
     image-text-to-text pipeline hands its other keyword arguments to the processor."""
-    kwargs: dict[str, Any] = {"max_new_tokens": params["max_new_tokens"]}
-    if params["do_sample"]:
-        kwargs["generate_kwargs"] = {"do_sample": True, **{k: params[k] for k in ("temperature", "top_k", "top_p")}}
+    gen = generation_kwargs(params)
+    kwargs: dict[str, Any] = {"max_new_tokens": gen.pop("max_new_tokens")}
+    if gen.get("do_sample"):
+        kwargs["generate_kwargs"] = gen
     kwargs["return_full_text"] = False
     return conversation(inputs), kwargs
 
@@ -205,7 +207,8 @@ def build(ctx) -> None:
     on the right. The image field (the API's and the CLI's extra image) has no widget of its own here."""
     import gradio as gr
 
-    from core.ui import model_picker, result_panels, widget, widgets, wire
+    from core.ui import model_picker, result_panels, widget, wire
+    from demos.text.generation_fields import generation_widgets
 
     tr = ctx.tr
     with gr.Row():
@@ -225,10 +228,7 @@ def build(ctx) -> None:
             gr.Examples([r for r in rows if all(r[0]["files"])], [message], label=tr("Examples"))
         with gr.Column(scale=2):
             model = model_picker(ctx, TASK)
-            controls = widgets(ctx, TASK, "max_new_tokens")
-            for row in (("do_sample", "seed"), ("temperature", "top_p", "top_k")):
-                with gr.Row():
-                    controls |= widgets(ctx, TASK, *row)
+            controls = generation_widgets(ctx, TASK, per_row=2)
             gr.Markdown(tr("Each turn sends the whole conversation (with its images) through the model's chat "
                            "template; the Code panel shows the messages exactly."))
     panels = result_panels(ctx, TASK)
@@ -259,15 +259,7 @@ TASK = TaskSpec(
         Data("history", label="Conversation", max_chars=500_000,
              help="Earlier messages: [{\"role\", \"content\"}, ...] (gradio's or transformers' format)"),
     ),
-    params=(
-        Int("max_new_tokens", 128, 1, 1024, help="Tokens to generate at most"),
-        Bool("do_sample", False, help="Off: greedy (always the likeliest token); on: random choice among likely "
-                                      "tokens, repeatable with the seed"),
-        Int("seed", 42, 0, 2**32 - 1, help="Seed for sampling (set_seed)", widget=(("component", "number"),)),
-        Float("temperature", 0.7, 0.05, 2.0, 0.05, help="Sampling only: lower = safer, higher = more varied"),
-        Float("top_p", 0.95, 0.05, 1.0, 0.05, help="Sampling only: keep the smallest set with this probability"),
-        Int("top_k", 50, 0, 200, help="Sampling only: keep the k likeliest tokens; 0 = off"),
-    ),
+    params=generation_fields("max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "seed", max_new_tokens=128),
     architectures=("LlavaForConditionalGeneration", "Idefics3ForConditionalGeneration",
                    "SmolVLMForConditionalGeneration", "LlavaNextForConditionalGeneration",
                    "Qwen2VLForConditionalGeneration", "Qwen2_5_VLForConditionalGeneration",

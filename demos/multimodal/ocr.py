@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import UserError
-from core.params import Text
+from core.params import Field, Text
 
 WORD_BOXES = "word_boxes"
 MAX_WORDS = 5000  # a dense page has about a thousand words; more is no document
@@ -110,16 +110,24 @@ _LANGUAGE_CODES = re.compile(r"[A-Za-z_]+(\+[A-Za-z_]+)*")
 
 
 @dataclass(frozen=True)
-class OcrLanguage(Text):
-    """A Tesseract language code or several joined by '+' (eng, kor, eng+kor)."""
+class OcrLanguage(Field):
+    """A Tesseract language code or several joined by '+' (eng, kor, eng+kor), at most max_chars long. Its
+    widget is a dropdown of the languages installed, which only the running app knows (built in build)."""
 
+    default: str = "eng"
+    max_chars: int = 100
     kind = "ocr_language"
 
     def parse(self, value: Any) -> str:
-        lang = super().parse(value).strip() or self.default
+        lang = ("" if value is None else str(value)).strip() or self.default
+        if len(lang) > self.max_chars:
+            raise UserError("too_large", what=self.title, detail=f"{len(lang):,} characters; at most {self.max_chars}")
         if not _LANGUAGE_CODES.fullmatch(lang):
             raise self.bad(f"Tesseract language codes look like eng, kor or eng+kor, got {lang[:40]!r}")
         return lang
+
+    def describe(self) -> dict:
+        return {**super().describe(), "max_chars": self.max_chars}
 
 
 def tesseract_languages() -> list[str]:
