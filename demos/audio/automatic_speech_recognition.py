@@ -294,7 +294,8 @@ def build(ctx) -> None:
             files: transcript_files(transcript, rows, duration),
         }
 
-    wire(ctx, TASK, run_button.click, fields, model, render, panels, [text, segments, player, files])
+    ordered = {name: fields[name] for name in (*TASK.inputs, *TASK.params)}  # the API's order, as declared
+    wire(ctx, TASK, run_button.click, ordered, model, render, panels, [text, segments, player, files])
 
 
 TASK = TaskSpec(
