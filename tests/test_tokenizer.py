@@ -206,4 +206,4 @@ def test_result_texts_follow_the_browsers_language(base_url, folder):
     assert "개 토큰" in korean.predict(**compare)[0]
     assert "</b> tokens" in english.predict(**compare)[0]
     # the run's notes too: the WordPiece column splits Hangul into jamo
-    assert "자모" in korean.predict(**compare)[2] and "jamo" in english.predict(**compare)[2]
+    assert "자모" in value_of(korean.predict(**compare)[2]) and "jamo" in value_of(english.predict(**compare)[2])

@@ -53,11 +53,11 @@ def test_korean_tokens_and_comparison(page, base_url, pack_dir, shoot):
     page.get_by_role("tab", name="Compare tokenizers", exact=True).click()
     compare = page.locator("#task_tokenizer_compare")
     page.locator("#tokenizer_compare_text textarea").fill(KOREAN)
-    page.locator("#tokenizer_compare_models [title=Clear]").click()
-    models = page.locator("#tokenizer_compare_models input")
-    for name in ("all-MiniLM-L6-v2", "SmolLM2-135M-Instruct"):
-        models.fill(str(pack_dir / name))
-        models.press("Enter")
+    for picker, name in (("#tokenizer_compare_model", "all-MiniLM-L6-v2"), ("#tokenizer_compare_model_2",
+                                                                           "SmolLM2-135M-Instruct")):
+        box = page.locator(f"#tokenizer_compare_models {picker} input")  # one picker per tokenizer
+        box.fill(str(pack_dir / name))
+        box.press("Enter")
     compare.get_by_role("button", name="Run").click()
     columns = page.locator("#tokenizer_compare_tokens .tkcol")
     expect(columns).to_have_count(2, timeout=60_000)
@@ -86,8 +86,8 @@ def test_decode_lookup_add_tokens_and_chat_template(page, base_url, pack_dir, sh
 
     page.get_by_role("tab", name="Look up tokens", exact=True).click()
     task = page.locator("#task_token_lookup")
-    page.locator("#token_lookup_tokens textarea").fill("I am a boy")
-    page.locator("#token_lookup_ids textarea").fill("2572")
+    page.locator("#token_lookup_tokens").get_by_role("textbox").fill("I am a boy")
+    page.locator("#token_lookup_ids").get_by_role("textbox").fill("2572")
     pick_model(task, minilm)
     task.get_by_role("button", name="Run").click()
     expect(page.locator("#token_lookup_to_ids")).to_contain_text("2572", timeout=60_000)
@@ -96,7 +96,7 @@ def test_decode_lookup_add_tokens_and_chat_template(page, base_url, pack_dir, sh
 
     page.get_by_role("tab", name="Add tokens", exact=True).click()
     task = page.locator("#task_add_tokens")
-    page.locator("#add_tokens_new textarea").fill("허깅페이스")
+    page.locator("#add_tokens_new").get_by_role("textbox").fill("허깅페이스")
     page.locator("#add_tokens_text textarea").fill("허깅페이스의 트랜스포머")
     pick_model(task, smol)
     task.get_by_role("button", name="Run").click()

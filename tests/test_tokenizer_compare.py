@@ -91,8 +91,8 @@ def test_endpoint(client, folder, reference):
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="2 to 4"):
-        client.predict(text="x", add_special_tokens=True, view_limit=1000, model=folder(WORDPIECE),
-                       api_name="/tokenizer_compare")
+        client.predict(text="x", add_special_tokens=True, view_limit=1000, model=folder(WORDPIECE), model_2="",
+                       api_name="/tokenizer_compare")  # (model_2 defaults to the UI's second tokenizer)
 
 
 def test_cli_takes_one_model_per_tokenizer(folder, reference):

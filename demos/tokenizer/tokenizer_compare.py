@@ -101,8 +101,8 @@ def build(ctx) -> None:
                 with gr.Row():
                     for slot in pair:
                         picker = model_picker(ctx, TASK, f"Tokenizer {slot + 1}", slot=slot)
-                        if slot < len(first_two):
-                            picker.value = first_two[slot]
+                        # the first two preselected; the others empty, "" so the API's model_3, model_4 are optional
+                        picker.value = first_two[slot] if slot < len(first_two) else ""
                         pickers.append(picker)
             with gr.Row():
                 fields |= widgets(ctx, TASK, "add_special_tokens", "view_limit")
