@@ -59,12 +59,12 @@ def test_api(client, tiny):
     assert "subtask='panoptic'" in code
 
 
-def test_cli_refuses_a_file_that_is_not_an_image(tiny, tmp_path):
+def test_cli_refuses_a_file_that_is_not_an_image(tiny, tiny_root, tmp_path):
     fake = tmp_path / "photo.jpg"
     fake.write_text("plain text")
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "image-segmentation", str(fake), "--model",
-                          str(tiny["segformer"]), "--offline"], cwd=ROOT, capture_output=True, text=True, env=env,
+                          str(tiny["segformer"]), "--offline", "--models-dir", str(tiny_root)], cwd=ROOT, capture_output=True, text=True, env=env,
                          timeout=300)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [

@@ -79,23 +79,23 @@ def test_api_draws_boxes_on_the_input(client, tiny):
     assert raw == [] and "lower the threshold" in notes and size_of(drawn) == CAT_SIZE
 
 
-def cli(*args, timeout=300):
+def cli(tiny_root, *args, timeout=300):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
-    return subprocess.run([sys.executable, "app.py", "run", *args, "--offline"], cwd=ROOT, capture_output=True,
-                          text=True, env=env, timeout=timeout)
+    return subprocess.run([sys.executable, "app.py", "run", *args, "--offline", "--models-dir", str(tiny_root)],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
 
 
-def test_cli_detects_objects(tiny):
-    out = cli("object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=0")
+def test_cli_detects_objects(tiny, tiny_root):
+    out = cli(tiny_root, "object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=0")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert len(result) == 10 and all(0 <= d["box"]["xmax"] <= CAT_SIZE[0] for d in result)
 
 
-def test_cli_says_what_it_did_not_find_and_refuses_a_bad_threshold(tiny):
-    out = cli("object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=1")
+def test_cli_says_what_it_did_not_find_and_refuses_a_bad_threshold(tiny, tiny_root):
+    out = cli(tiny_root, "object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=1")
     assert out.returncode == 0 and json.loads(out.stdout) == []
     assert "note: No object scored above 1.0: lower the threshold." in out.stderr
-    out = cli("object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=2")
+    out = cli(tiny_root, "object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=2")
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [
         "error: Invalid value for threshold: must be between 0 and 1, got 2"]

@@ -96,7 +96,7 @@ def test_mask_generation_from_a_click(page, base_url, tiny, shoot):
     picture = page.locator("#mask_generation_image img").first
     expect(picture).to_be_visible()
     picture.click(position={"x": 120, "y": 80})
-    expect(page.locator("#mask_generation_point textarea")).not_to_have_value("")
+    expect(page.locator("#mask_generation_point input")).not_to_have_value("")  # a one-line box
     expect(page.locator("#mask_generation_table")).to_contain_text("mask 3", timeout=60_000)
     expect(page.locator("#mask_generation_code")).to_contain_text("SamModel")
     assert natural_size(page.locator("#mask_generation_result img").first) == (451, 300)
@@ -126,7 +126,7 @@ def test_a_bad_parameter_is_one_readable_line(page, base_url, tiny, shoot):
     open_task(page, "Backbone feature maps")
     page.locator("#image_backbone_image input[type=file]").set_input_files(CAT)
     pick_model(page, "image_backbone", tiny["swin-backbone"])
-    indices = page.locator("#image_backbone_indices textarea")
+    indices = page.locator("#image_backbone_indices input")  # a one-line box
     indices.fill("9")
     page.locator("#image_backbone_run").click()
     expect(page.get_by_text("Invalid value for out_indices")).to_be_visible(timeout=60_000)

@@ -120,9 +120,11 @@ def build(ctx) -> None:
                                  interactive=False, elem_id=f"{api}_table")
     panels = result_panels(ctx, TASK)
 
-    def on_select(evt: gr.SelectData):
+    def on_select(evt):
         x, y = evt.index[:2]
         return f"{int(x)}, {int(y)}"
+
+    on_select.__annotations__ = {"evt": gr.SelectData}  # a class, not a string: gradio injects the click by it
 
     # a click on the photo fills the point box, then presses Run (the run itself is the one wired event)
     fields["image"].select(on_select, None, fields["point"], api_visibility="private").then(

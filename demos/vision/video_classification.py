@@ -217,7 +217,7 @@ TASK = TaskSpec(
             "google/vivit-b-16x2-kinetics400"),
     run=run,
     code=code,
-    inputs=(File("video", label=VIDEO, media="video", widget=(("sources", ("upload", "webcam")), ("height", 300))),),
+    inputs=(File("video", label=VIDEO, media="video", widget=(("sources", ["upload", "webcam"]), ("height", 300))),),
     params=(
         Int("num_frames", 0, 0, 64, label="num_frames",
             help="0 = the model's own (VideoMAE: 16); most models accept only that"),
