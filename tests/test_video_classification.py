@@ -46,6 +46,17 @@ def test_video_errors(manager, tiny, clip_file, tmp_path):
     assert err.value.key == "bad_file"
 
 
+def test_a_clip_too_long_to_decode_is_refused_before_decoding():
+    from demos.vision.video_classification import MAX_DECODED_PIXELS, check_work
+
+    hd = {"width": 1920, "height": 1080}
+    check_work(hd, [0, 5000, 9000])  # five minutes of 1080p at 30 fps: decoded
+    with pytest.raises(UserError) as err:
+        check_work({"width": 3840, "height": 2160}, [0, 9000, 17999])  # ten minutes of 4K
+    assert err.value.key == "too_large" and "18,000 frames of 3840×2160" in str(err.value)
+    assert MAX_DECODED_PIXELS // (1920 * 1080) >= 9001
+
+
 def test_fields_are_bounded(clip_file):
     bad(TASK, "empty_input")
     bad(TASK, video=clip_file, num_frames=65)

@@ -220,7 +220,7 @@ def test_samples_are_found_in_installed_packages():
 
 def test_example_video_is_generated_once_when_no_package_ships_one(tmp_path, monkeypatch):
     from demos.vision import common
-    from demos.vision.video import probe
+    from demos.vision.video_classification import probe
 
     monkeypatch.setattr(common, "package_file", lambda *parts: None)
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))

@@ -205,14 +205,6 @@ class Ints(Text):
 
 
 # ---- widgets (gradio is imported when they are built) --------------------------------------------------
-def image_input(ctx, task, label: str = IMAGE, **kwargs):
-    """A gr.Image input for a task that does not declare an image_field (the multimodal tab)."""
-    import gradio as gr
-
-    return gr.Image(label=ctx.tr(label), type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"],
-                    height=320, elem_id=f"{task.api_name}_image", **kwargs)
-
-
 def image_output(ctx, task, label: str, what: str = "result", **kwargs):
     """The drawn result (a PNG, never re-encoded as WebP), elem_id "<api_name>_<what>"."""
     import gradio as gr
@@ -246,11 +238,6 @@ def decode(inputs: dict, name: str = "image", max_pixels: int | None = images.MA
     model = fitted(picture, max_pixels)
     _LOADED.put(value, max_pixels, model)
     return picture, model
-
-
-def model_image(inputs: dict, name: str = "image", max_pixels: int | None = images.MAX_PIXELS):
-    """The RGB image the model gets (downscaled above max_pixels); UserError when missing or unreadable."""
-    return decode(inputs, name, max_pixels)[1]
 
 
 class _Loaded:

@@ -20,6 +20,9 @@ from demos.vision.common import example_video
 
 VIDEO = "Video"
 MAX_SECONDS = 600.0
+# frames are decoded in order up to the last one sampled: at most this many pixels (about 10,000 frames of
+# 1080p, half a minute of CPU), so a long 4K clip cannot keep the server decoding for minutes
+MAX_DECODED_PIXELS = 20_000_000_000
 THUMBNAIL = 240
 FRAME = "frame {i}"  # a gallery caption (made when the result is shown, in the browser's language)
 
@@ -91,6 +94,16 @@ def read_frames(path: str, indices: list[int], max_side: int | None = None):
     return np.stack(frames)
 
 
+def check_work(info: dict, indices: list[int]) -> None:
+    """UserError("too_large") when reaching the last sampled frame means decoding more than MAX_DECODED_PIXELS."""
+    decoded = (indices[-1] + 1) * (info["width"] or 0) * (info["height"] or 0)
+    if decoded > MAX_DECODED_PIXELS:
+        raise UserError("too_large", what=VIDEO,
+                        detail=f"sampling it means decoding {indices[-1] + 1:,} frames of {info['width']}×"
+                               f"{info['height']}; at most {MAX_DECODED_PIXELS / 1e9:.0f} gigapixels: cut it "
+                               "shorter or make it smaller")
+
+
 def thumbnails(frames, max_side: int = THUMBNAIL) -> list:
     """The decoded frames as PIL images no larger than max_side (for the gallery)."""
     from PIL import Image
@@ -118,6 +131,7 @@ def run(pipe, inputs: dict, params: dict) -> Output:
         raise UserError("bad_param", name="num_frames",
                         detail=f"the video has only {info['total_frames']} frames; the model wants {count}")
     indices = sample_indices(info["total_frames"], count)
+    check_work(info, indices)
     frames = read_frames(path, indices)
     try:
         labels = pipe(frames, num_frames=count, top_k=params["top_k"])
