@@ -246,13 +246,20 @@ def test_client_out_of_range_is_one_clear_error(client, tiny, speech):
 
 
 # ---- the CLI --------------------------------------------------------------------------------------
-def cli(*args: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def cli(settings):
+    """cli(*args): `app.py run automatic-speech-recognition ARGS` offline over the tests' model folders."""
     env = {**os.environ, "PLAYGROUND_NO_WARMUP": "1"}
-    return subprocess.run([sys.executable, "app.py", "run", "automatic-speech-recognition", *args, "--offline"],
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
+    dirs = [arg for d in settings.models_dirs for arg in ("--models-dir", str(d))]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "app.py", "run", "automatic-speech-recognition", *args, "--offline",
+                               *dirs], cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
+
+    return run
 
 
-def test_cli_transcribes_and_fails_cleanly(whisper, tiny, speech):
+def test_cli_transcribes_and_fails_cleanly(cli, whisper, tiny, speech):
     ok = cli(str(speech["mp3"]), "--model", whisper, "--param", "return_timestamps=segments")
     assert ok.returncode == 0, ok.stderr
     out = json.loads(ok.stdout)
@@ -264,7 +271,7 @@ def test_cli_transcribes_and_fails_cleanly(whisper, tiny, speech):
     assert lines[0].startswith("error: Audio could not be read: not an audio format")
 
 
-def test_cli_return_timestamps_true_false_word(whisper, speech):
+def test_cli_return_timestamps_true_false_word(cli, whisper, speech):
     for value, chunks in (("true", True), ("false", False)):
         done = cli(str(speech["wav16"]), "--model", whisper, "--param", f"return_timestamps={value}")
         assert done.returncode == 0, done.stderr

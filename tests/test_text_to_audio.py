@@ -81,10 +81,11 @@ def test_client_text_to_audio(client, tiny):
     assert os.path.getsize(audio) > 44 and raw["samples"] > 0
 
 
-def test_cli_text_to_speech_alias(tiny):
+def test_cli_text_to_speech_alias(tiny, tiny_root):
     env = {**os.environ, "PLAYGROUND_NO_WARMUP": "1"}
     done = subprocess.run([sys.executable, "app.py", "run", "text-to-speech", "hello world", "--model", str(tiny["vits"]),
-                           "--offline", "--param", "speaking_rate=1.5", "--param", "seed=7"],
+                           "--offline", "--models-dir", str(tiny_root), "--param", "speaking_rate=1.5",
+                           "--param", "seed=7"],
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
