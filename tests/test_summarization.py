@@ -102,10 +102,11 @@ def test_truncation_note_follows_the_browsers_language(base_url, tiny):
     assert "Line 2 was longer than the model takes and was truncated to its limit" in note
 
 
-def test_cli_runs_summarization(tiny):
+def test_cli_runs_summarization(tiny, tiny_root):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "summarization", f"{SHORT}\n{LONG}", "--model",
-                          str(tiny["bart-seq2seq"]), "--offline", "--param", "max_length=20", "--param", "batch_size=2"],
+                          str(tiny["bart-seq2seq"]), "--offline", "--models-dir", str(tiny_root),
+                          "--param", "max_length=20", "--param", "batch_size=2"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
@@ -114,10 +115,11 @@ def test_cli_runs_summarization(tiny):
     assert "note: ⚠️ Line 2 was longer than the model takes" in out.stderr
 
 
-def test_cli_rejects_an_out_of_range_parameter(tiny):
+def test_cli_rejects_an_out_of_range_parameter(tiny, tiny_root):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "summarization", SHORT, "--model",
-                          str(tiny["bart-seq2seq"]), "--offline", "--param", "num_beams=64"],
+                          str(tiny["bart-seq2seq"]), "--offline", "--models-dir", str(tiny_root),
+                          "--param", "num_beams=64"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 2 and out.stdout == ""
     assert "num_beams" in out.stderr and "between 0 and 8" in out.stderr and "Traceback" not in out.stderr

@@ -163,21 +163,23 @@ def test_notes_follow_the_browsers_language(base_url, tiny):
     assert "Chat model" in english.predict(**call)[2]["value"]
 
 
-def test_cli_bad_parameter_exits_2(tiny):
+def test_cli_bad_parameter_exits_2(tiny, tiny_root):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "text-generation", RINGS, "--model", str(tiny["gpt2"]),
-                          "--offline", "--param", "do_sample=false", "--param", "num_return_sequences=2"],
+                          "--offline", "--models-dir", str(tiny_root), "--param", "do_sample=false",
+                          "--param", "num_return_sequences=2"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 2 and out.stdout == ""
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "num_return_sequences" in lines[0] and "Traceback" not in out.stderr
 
 
-def test_cli_takes_transformers_names(tiny):
+def test_cli_takes_transformers_names(tiny, tiny_root):
     """text_inputs (the pipeline's own name for the prompt) and generate's names work with --param."""
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "text-generation", "--model", str(tiny["gpt2"]),
-                          "--offline", "--param", f"text_inputs={RINGS}", "--param", "max_new_tokens=3",
+                          "--offline", "--models-dir", str(tiny_root), "--param", f"text_inputs={RINGS}",
+                          "--param", "max_new_tokens=3",
                           "--param", "do_sample=true", "--param", "top_k=5", "--show", "code"],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
@@ -192,9 +194,9 @@ def test_cli_takes_transformers_names(tiny):
     ("text", "x" * 20_001, "too_large"), ("text", "a\n" * 33, "too_large"), ("system_prompt", "x" * 4001, "too_large"),
 ])
 def test_bounds(name, value, key):
-    given = {"text": RINGS}
+    inputs, given = ({"text": RINGS, name: value}, {}) if name in TASK.inputs else ({"text": RINGS}, {name: value})
     with pytest.raises(UserError) as err:
-        TASK.parse({**given, name: value} if name in TASK.inputs else given, {} if name in TASK.inputs else {name: value})
+        TASK.parse(inputs, given)
     assert err.value.key == key
 
 

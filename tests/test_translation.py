@@ -98,13 +98,23 @@ def test_t5_task_prefix_reaches_the_model(manager, tiny, monkeypatch):
 def test_parameter_errors_are_one_clear_line(manager, tiny):
     with pytest.raises(UserError, match="batch_size"):
         run(manager, tiny, "t5-seq2seq", SHORT, batch_size=0)
-    with pytest.raises(UserError, match="give both languages"):
-        run(manager, tiny, "t5-seq2seq", SHORT, tgt_lang=" ")
+    with pytest.raises(UserError, match="tgt_lang"):
+        run(manager, tiny, "t5-seq2seq", SHORT, tgt_lang="fr; rm")
+
+
+def test_language_codes_are_the_offered_ones_or_any_model_code():
+    parse = TASK.params["tgt_lang"].parse
+    assert [parse(v) for v in (None, " ", "FR", " de ", "kor", "kor_Hang", "ko-KR")] == \
+        ["fr", "fr", "fr", "de", "kor", "kor_Hang", "ko-KR"]
+    for bad in ("a b", ">>kor<<", "1en", "x" * 33):
+        with pytest.raises(UserError, match="tgt_lang") as err:
+            parse(bad)
+        assert err.value.key == "bad_param"
 
 
 @pytest.mark.parametrize(("name", "value", "key"), [
     ("max_length", 1025, "bad_param"), ("num_beams", 9, "bad_param"), ("batch_size", 33, "bad_param"),
-    ("src_lang", "x" * 33, "too_large"), ("tgt_lang", "x" * 33, "too_large"),
+    ("src_lang", "x" * 33, "bad_param"), ("tgt_lang", "e n", "bad_param"),
     ("text", "x" * 50_001, "too_large"), ("text", "a\n" * 65, "too_large"),
 ])
 def test_bounds(name, value, key):

@@ -31,7 +31,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Float("temperature", 0.7, 0.05, 2.0, step=0.05, help="Sampling only: lower = safer, higher = more varied"),
     Int("top_k", 50, 0, 200, help="Sampling only: keep the k likeliest tokens; 0 = off"),
     Float("top_p", 0.95, 0.05, 1.0, step=0.05, help="Sampling only: keep the smallest set with this probability"),
-    Int("seed", 42, 0, 2**32 - 1, help="Seed for sampling (set_seed)", widget=(("component", "number"),)),
+    Int("seed", 42, 0, 9_999_999, help="Seed for sampling (set_seed)", widget=(("component", "number"),)),
 )}
 
 

@@ -144,7 +144,7 @@ def task_prefix_lines(key: str, why: str) -> list[str]:
 def build_seq2seq(ctx, task, *, result_label: str, output_key: str, rows: list[list], languages=None) -> None:
     """One seq2seq sub-tab: text, model, (languages), generation controls, examples, result, per-line table.
 
-    languages: (choices, src elem_id, tgt elem_id) for translation's src_lang/tgt_lang dropdowns."""
+    languages: translation's language fields -> their elem_ids (kept from before the fields)."""
     import gradio as gr
 
     from core.ui import examples, model_picker, result_panels, widget, wire
@@ -158,17 +158,14 @@ def build_seq2seq(ctx, task, *, result_label: str, output_key: str, rows: list[l
             model = model_picker(ctx, task)
             example_inputs = [fields["text"]]
             if languages:
-                choices, *elem_ids = languages
                 with gr.Group():
                     with gr.Row():
-                        for lang, elem_id in zip(("src_lang", "tgt_lang"), elem_ids):
-                            f = task.params[lang]  # a free text offered as a dropdown of common codes
-                            fields[lang] = gr.Dropdown(list(choices), value=f.default, label=tr(f.title),
-                                                       allow_custom_value=True, elem_id=elem_id)
+                        for lang, elem_id in languages.items():
+                            fields[lang] = widget(ctx, task, lang, elem_id=elem_id)
                     gr.Markdown(tr("Used by models with several pairs: T5 (en → fr/de/ro) and multi-target opus-mt "
                                    "(>>lang<< codes); single-pair models such as opus-mt-ko-en ignore it"),
                                 elem_classes=["lang-note"], padding=True)
-                example_inputs += [fields["src_lang"], fields["tgt_lang"]]
+                example_inputs += list(fields.values())[1:]
             fields.update(generation_widgets(ctx, task))
             run = gr.Button(tr("Run"), variant="primary", elem_id=f"{name}_run")
             examples(ctx, rows, example_inputs)

@@ -5,9 +5,13 @@ opus-mt models, nothing for single-pair models (opus-mt-ko-en)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
 from core.codegen import py
 from core.errors import UserError
-from core.params import Text
+from core.params import Choice
 from core.registry import TaskSpec
 from demos.text.generation_fields import generation_fields, generation_kwargs
 from demos.text.seq2seq_common import (
@@ -23,6 +27,27 @@ from demos.text.seq2seq_common import (
 )
 
 LANGUAGES = ("en", "fr", "de", "ro", "ko")  # offered in the dropdowns; any other code may be typed
+OPEN = (("allow_custom_value", True),)  # the dropdown takes typed codes too
+CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+
+
+@dataclass(frozen=True)
+class LanguageCode(Choice):
+    """A language code: one of the offered choices, or any other code a model uses (opus-mt's "kor",
+    NLLB's "kor_Hang", mBART's "ko_KR"): a letter, then at most 31 letters, digits, "_" or "-"."""
+
+    kind = "language"
+
+    def parse(self, value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        if text.lower() in self.choices or not text:
+            return text.lower() or self.default
+        if not CODE.fullmatch(text):
+            raise self.bad(f"expected a language code such as {', '.join(self.choices)}; got {text[:40]!r}")
+        return text
+
+    def doc(self) -> str:
+        return f"a language code such as {', '.join(self.choices)}; default {self.default!r}"
 
 
 def translation_prefix(tokenizer, config, src_lang: str, tgt_lang: str) -> tuple[str, dict]:
@@ -50,17 +75,9 @@ def translation_prefix(tokenizer, config, src_lang: str, tgt_lang: str) -> tuple
     return prefix, defaults
 
 
-def languages_of(params: dict) -> tuple[str, str]:
-    """(src_lang, tgt_lang), both required (a cross-field rule: the pair is what matters)."""
-    src, tgt = params["src_lang"].strip(), params["tgt_lang"].strip()
-    if not src or not tgt:
-        raise UserError("bad_param", name="src_lang/tgt_lang", detail="give both languages (e.g. en and fr)")
-    return src, tgt
-
-
 def run(bundle, inputs: dict, params: dict):
     """[{"translation_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
-    src, tgt = languages_of(params)
+    src, tgt = params["src_lang"], params["tgt_lang"]
     prefix, defaults = translation_prefix(bundle.processor, bundle.config, src, tgt)
     return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="translation_text", prefix=prefix,
                                        defaults=defaults, gen_kwargs=generation_kwargs(params),
@@ -68,7 +85,7 @@ def run(bundle, inputs: dict, params: dict):
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
-    src, tgt = languages_of(params)
+    src, tgt = params["src_lang"], params["tgt_lang"]
     prefix = [
         f"src_lang, tgt_lang = {py(src)}, {py(tgt)}",
         "# T5 keeps its pairs in config.task_specific_params (\"translate English to French: \");",
@@ -94,7 +111,7 @@ EXAMPLES = [
 
 def build(ctx) -> None:
     build_seq2seq(ctx, TASK, result_label="Translation", output_key="translation_text", rows=EXAMPLES,
-                  languages=(LANGUAGES, "translation_src", "translation_tgt"))
+                  languages={"src_lang": "translation_src", "tgt_lang": "translation_tgt"})
 
 
 TASK = TaskSpec(
@@ -107,8 +124,8 @@ TASK = TaskSpec(
     code=code,
     inputs=(text_input(),),
     params=(
-        Text("src_lang", "en", label="Source language (src_lang)", max_chars=32),
-        Text("tgt_lang", "fr", label="Target language (tgt_lang)", max_chars=32),
+        LanguageCode("src_lang", "en", LANGUAGES, label="Source language (src_lang)", widget=OPEN),
+        LanguageCode("tgt_lang", "fr", LANGUAGES, label="Target language (tgt_lang)", widget=OPEN),
         *generation_fields("max_length", "num_beams", "batch_size"),
     ),
     architectures=ARCHITECTURES,
