@@ -99,3 +99,13 @@ def test_cli_says_what_it_did_not_find_and_refuses_a_bad_threshold(tiny, tiny_ro
     out = cli(tiny_root, "object-detection", CAT, "--model", str(tiny["detr"]), "--param", "threshold=2")
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [
         "error: Invalid value for threshold: must be between 0 and 1, got 2"]
+
+
+def test_a_run_opens_the_upload_once(manager, tiny, monkeypatch):
+    """One decode serves the model, the drawing (facts) and the Code panel's loading lines."""
+    opened = []
+    real = images.Image.open
+    monkeypatch.setattr(images.Image, "open", lambda fp, *a, **k: opened.append(fp) or real(fp, *a, **k))
+    result = run(manager, tiny["detr"], TASK, {"image": CAT}, threshold=0.0)
+    assert [str(p) for p in opened].count(CAT) == 1
+    assert result.facts["picture"].size == CAT_SIZE and repr(CAT) in result.code
