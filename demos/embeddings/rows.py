@@ -238,8 +238,7 @@ class Pictures(File):
 
 
 TEXT = Sentences("text", label=SENTENCES, help="One per line; 'label | text' colours the points by label",
-                 max_chars=MAX_CHARS, max_items=MAX_ROWS, lines=10, placeholder=PLACEHOLDER,
-                 widget=(("max_lines", 24),))
+                 max_chars=MAX_CHARS, max_items=MAX_ROWS, lines=10, placeholder=PLACEHOLDER)
 FILE = Table("file", label=UPLOAD, widget=(("file_types", [".csv", ".tsv", ".txt"]), ("height", 160)))
 PICTURES = Pictures("images", label=IMAGES, widget=(("file_count", "multiple"), ("file_types", ["image"]),
                                                     ("type", "filepath"), ("height", 160)))
