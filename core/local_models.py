@@ -97,8 +97,10 @@ def fits(task, model: LocalModel) -> bool:
     if task.loader.kind == "auto" and task.loader.model_class is None:
         # processor-only tasks (tokenizer inspector) fit any folder with a tokenizer
         return model.has_tokenizer
-    if model.tasks:
-        return task.id in model.tasks or any(a in model.tasks for a in task.aliases)
+    if model.tasks:  # a pack manifest names task ids, aliases, or a whole tab (demos/<tab>: "embeddings")
+        tab = getattr(task.run, "__module__", "").split(".")
+        return (task.id in model.tasks or any(a in model.tasks for a in task.aliases)
+                or (len(tab) > 2 and tab[0] == "demos" and tab[1] in model.tasks))
     matches = (bool(task.architectures) and any(a.endswith(s) for a in model.architectures for s in task.architectures)) \
         or (bool(task.model_types) and model.model_type in task.model_types)
     return matches and (task.fits is None or task.fits(model))
