@@ -42,7 +42,7 @@ def translate(english: str, lang: str = "en") -> str:
 
 
 @contextlib.contextmanager
-def speaking(lang: str, korean: dict[str, str] | None = None):
+def speaking(lang: str):
     """Within the block, say() answers in `lang` ('en' or 'ko')."""
     token = _SPEAKING.set(lang)
     try:
@@ -150,13 +150,6 @@ class Translator:
         """The English text of a label made by this translator (plain strings pass through)."""
         key = getattr(label, "key", None)
         return self.en.get(key, key) if key else str(label or "")
-
-    def add_korean(self, pairs) -> None:  # legacy: until every tab is migrated to the catalog
-        pass
-
-    @property
-    def korean(self) -> dict:  # legacy: until every tab is migrated to the catalog
-        return catalog("ko")
 
     def i18n(self):
         """The gr.I18n to pass to launch(), with every string seen so far."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import UserError
-from core.params import Bool, Field, Fields, File, Float, Int
+from core.params import Fields, File
 
 
 @dataclass(frozen=True)
@@ -97,19 +97,12 @@ class TaskSpec:
     fits: Callable[[Any], bool] | None = None
     multi_model: int = 1
     build: Callable[[Any], None] | None = None
-    file_inputs: tuple[str, ...] = ()  # legacy: derived from File fields once every tab is migrated
 
     def __post_init__(self):
-        if isinstance(self.params, dict):  # legacy: until every tab is migrated
-            object.__setattr__(self, "params", Fields(tuple(_legacy_field(k, v) for k, v in self.params.items())))
-        if self.inputs and isinstance(next(iter(self.inputs)), str) and not isinstance(self.inputs, Fields):
-            object.__setattr__(self, "inputs", Fields(tuple(
-                File(n, required=False) if n in self.file_inputs else _Raw(n) for n in self.inputs)))
         for name in ("inputs", "params"):
             value = getattr(self, name)
             if not isinstance(value, Fields):
                 object.__setattr__(self, name, Fields(tuple(value)))
-        object.__setattr__(self, "file_inputs", tuple(n for n, f in self.inputs.items() if isinstance(f, File)))
         clash = set(self.inputs) & set(self.params)
         if clash:
             raise ValueError(f"{self.id}: {sorted(clash)} declared as input and parameter")
@@ -117,6 +110,11 @@ class TaskSpec:
     @property
     def api_name(self) -> str:
         return self.id.replace("-", "_")
+
+    @property
+    def file_inputs(self) -> tuple[str, ...]:
+        """The inputs that are files (given as paths)."""
+        return tuple(n for n, f in self.inputs.items() if isinstance(f, File))
 
     def defaults(self) -> dict[str, Any]:
         """Every parameter's default (the Code panel's and the CLI's starting point)."""
@@ -141,22 +139,6 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
-class _Raw(Field):  # legacy: until every tab is migrated
-    def parse(self, value: Any) -> Any:
-        return self.default if value is None else value
-
-
-def _legacy_field(name: str, default: Any):  # legacy: until every tab is migrated
-    if isinstance(default, bool):
-        return Bool(name, default)
-    if isinstance(default, int):
-        return Int(name, default, -2**31, 2**31)
-    if isinstance(default, float):
-        return Float(name, default, -1e12, 1e12)
-    return _Raw(name, default)
-
-
-@dataclass(frozen=True)
 class TabSpec:
     """One top-level tab: a demos/ package's declaration of its tasks and its `build(ctx)`."""
 
@@ -165,7 +147,6 @@ class TabSpec:
     order: int
     tasks: tuple[TaskSpec, ...]
     build: Callable[[Any], None]
-    korean: dict = field(default_factory=dict)  # legacy: until every tab is migrated to the catalog
 
 
 def subtabs(id: str, title: str, order: int, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> TabSpec:
@@ -192,8 +173,6 @@ def task_modules(package: str, order: tuple[str, ...] = ()) -> tuple[TaskSpec, .
         task = getattr(module, "TASK", None)
         if isinstance(task, TaskSpec):
             tasks.append(task)
-        for legacy, build in getattr(module, "TASKS", ()):  # legacy: until every tab is migrated
-            tasks.append(replace(legacy, build=build))
     rank = {task_id: i for i, task_id in enumerate(order)}
     return tuple(sorted(tasks, key=lambda t: (rank.get(t.id, len(rank)), t.id)))
 

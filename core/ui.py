@@ -63,11 +63,13 @@ def widget(ctx: Context, task: TaskSpec, name: str, **overrides) -> gr.component
         kwargs["info"] = ctx.tr(f.help)
     kwargs.update(dict(f.widget))
     kwargs.update(overrides)
+    kwargs["_tr"] = ctx.tr
     return _component(f, kwargs)
 
 
 def _component(f: Field, kwargs: dict) -> gr.components.Component:
     component = kwargs.pop("component", None)
+    tr = kwargs.pop("_tr")
     if isinstance(f, (Int, Float)):
         precision = 0 if isinstance(f, Int) else None
         if component == "number":
@@ -84,9 +86,10 @@ def _component(f: Field, kwargs: dict) -> gr.components.Component:
         return gr.Textbox(value=", ".join(f.default), max_length=f.max_items * (f.max_chars + 2), **kwargs)
     if isinstance(f, (Text, Lines)):
         if f.placeholder and "placeholder" not in kwargs:
-            kwargs["placeholder"] = f.placeholder
-        return gr.Textbox(value=f.default, lines=f.lines, max_lines=max(f.lines, 20) if f.lines > 1 else 1,
-                          max_length=f.max_chars, **kwargs)
+            kwargs["placeholder"] = tr(f.placeholder)
+        kwargs.setdefault("lines", f.lines)
+        kwargs.setdefault("max_lines", max(kwargs["lines"], 20) if kwargs["lines"] > 1 else 1)
+        return gr.Textbox(value=f.default, max_length=f.max_chars, **kwargs)
     if isinstance(f, File):
         media = {"image": gr.Image, "audio": gr.Audio, "video": gr.Video}.get(f.media)
         if media is None:
@@ -180,12 +183,9 @@ def wire(
         params = {k: v for k, v in given.items() if k not in task.inputs}
         return model_id, inputs, params, language_of(request)
 
-    legacy = len(inspect.signature(render).parameters) == 3  # legacy: render(output, inputs, params)
-
     def outputs_for(result: RunResult, lang: str) -> dict:
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
-            drawn = render(result.output, result.inputs, result.params) if legacy else render(result)
-            return {**drawn, **panels.values(result, lang)}
+            return {**render(result), **panels.values(result, lang)}
 
     def fail(err: UserError, lang: str):
         ctx.models.log_user_error(task, err)
@@ -240,16 +240,3 @@ def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:
             with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
                 task.build(ctx)
 
-
-def subtab_spec(id: str, title: str, order: int, tasks, korean=None):  # legacy: until every tab is migrated
-    from core.registry import TabSpec
-
-    tasks = tuple(tasks)
-
-    def build(ctx: Context) -> None:
-        with gr.Tabs():
-            for task, build_task in tasks:
-                with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
-                    build_task(ctx)
-
-    return TabSpec(id=id, title=title, order=order, tasks=tuple(task for task, _ in tasks), build=build)

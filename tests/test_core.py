@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from core.cli import build_call
-from core.params import Bool, Float, Int, Labels, Text
 from core.errors import UserError, explain
 from core.local_models import describe, fits, scan_models_dirs
 from core.models import ModelManager, ModelRef
+from core.params import Bool, Float, Int, Labels, Text
 from core.registry import all_tasks, discover
 from core.settings import Settings, settings_from_args
 

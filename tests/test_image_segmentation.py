@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from core import images
+from core import drawing
 from core.errors import UserError
 from demos.vision.image_segmentation import TASK
 from tests.conftest import ROOT
@@ -26,12 +26,12 @@ def test_image_segmentation_masks(manager, tiny, model, subtask, scored):
     assert result.output
     for segment in result.output:
         assert (segment["score"] is not None) == scored
-        mask = images.mask_array(segment["mask"]["png"])
+        mask = drawing.mask_array(segment["mask"]["png"])
         assert mask.shape == (CAT_SIZE[1], CAT_SIZE[0]) and int(mask.sum()) == segment["mask"]["area"]
     printed = snippet(result.code)["result"]
     assert [s["label"] for s in printed] == [s["label"] for s in result.output]
     for mine, theirs in zip(result.output, printed):
-        assert np.array_equal(images.mask_array(mine["mask"]["png"]), np.asarray(theirs["mask"]) > 127)
+        assert np.array_equal(drawing.mask_array(mine["mask"]["png"]), np.asarray(theirs["mask"]) > 127)
     if not scored:
         assert "threshold" not in result.code  # semantic segmentation has no thresholds to pass
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import images
+from core import drawing, images
 from core.errors import UserError
 from demos.vision.mask_generation import TASK
 from tests.test_vision_common import (
@@ -32,7 +32,7 @@ def test_mask_generation_automatic(manager, tiny):
                  pred_iou_thresh=0.0, stability_score_thresh=0.0)
     masks = result.output["masks"]
     assert masks and len(masks) == len(result.output["scores"])
-    assert all(images.mask_array(m["png"]).shape == (CAT_SIZE[1], CAT_SIZE[0]) for m in masks)
+    assert all(drawing.mask_array(m["png"]).shape == (CAT_SIZE[1], CAT_SIZE[0]) for m in masks)
     printed = snippet(result.code)["result"]
     assert [np.asarray(m).sum() for m in printed["masks"]] == [m["area"] for m in masks]
 
@@ -44,7 +44,7 @@ def test_mask_generation_with_a_clicked_point(manager, tiny, big_photo):
     ns = snippet(result.code)
     assert ns["masks"].shape[0] == 3
     for mine, theirs in zip(result.output["masks"], ns["masks"]):
-        assert np.array_equal(images.mask_array(mine["png"]), theirs.numpy())
+        assert np.array_equal(drawing.mask_array(mine["png"]), theirs.numpy())
     assert ns["scores"].tolist() == pytest.approx(result.output["scores"], abs=1e-5)
     # a click on a large photo is in its own pixels: the model gets it scaled to its copy
     scaled = run(manager, tiny["sam"], TASK, {"image": big_photo, "point": [1000, 500]})

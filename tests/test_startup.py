@@ -80,7 +80,7 @@ def hit(delay, task_id, model, inputs):
     time.sleep(delay)
     task = table[task_id][1]
     try:
-        manager.run(task, f"{root}/{model}", inputs, dict(task.params))
+        manager.run(task, f"{root}/{model}", inputs, task.defaults())
     except Exception as exc:
         errors.append(f"{task_id}: {exc}")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import images
+from core import drawing, images
 from core.errors import UserError
 from demos.vision.common import package_file, sample
 
@@ -163,11 +163,11 @@ def test_loading_code_is_a_bare_path_when_nothing_more_is_needed(files):
 def test_data_uri_round_trip_and_mask_summary():
     mask = np.zeros((30, 40), bool)
     mask[5:10, 3:9] = True
-    summary = images.mask_summary(mask)
+    summary = drawing.mask_summary(mask)
     assert summary["area"] == 30 and summary["size"] == [40, 30]
     assert summary["box"] == {"xmin": 3, "ymin": 5, "xmax": 8, "ymax": 9}
-    assert np.array_equal(images.mask_array(summary["png"]), mask)
-    assert images.mask_summary(np.zeros((3, 3), bool))["box"] is None
+    assert np.array_equal(drawing.mask_array(summary["png"]), mask)
+    assert drawing.mask_summary(np.zeros((3, 3), bool))["box"] is None
     picture = Image.fromarray(np.random.default_rng(0).integers(0, 255, (7, 9, 3), dtype=np.uint8))
     assert np.array_equal(np.asarray(images.from_data_uri(images.to_data_uri(picture))), np.asarray(picture))
 
@@ -176,8 +176,8 @@ def test_boxes_are_drawn_in_the_label_colour_and_scaled():
     base = Image.new("RGB", (400, 300), "white")
     detections = [{"label": "cat", "score": 0.9, "box": {"xmin": 50, "ymin": 60, "xmax": 100, "ymax": 120}},
                   {"label": "dog", "score": 0.8, "box": {"xmin": -20, "ymin": 10, "xmax": 500, "ymax": 90}}]
-    colors = images.label_colors(["cat", "dog"])
-    drawn = images.draw_boxes(base, detections, scale=2.0, colors=colors)
+    colors = drawing.label_colors(["cat", "dog"])
+    drawn = drawing.draw_boxes(base, detections, scale=2.0, colors=colors)
     assert drawn.size == base.size and base.getpixel((0, 0)) == (255, 255, 255)  # a copy
     pixels = np.asarray(drawn)
     assert tuple(pixels[200, 100]) == colors["cat"]  # left edge of the cat box, at x = 50 * 2
@@ -190,26 +190,26 @@ def test_mask_overlay_opacity_outline_and_legend():
     mask = np.zeros((40, 50), bool)  # half size: resized to the picture
     mask[10:30, 10:40] = True
     colors = {"sky": (200, 100, 0)}
-    half = np.asarray(images.overlay_masks(base, [mask], ["sky"], opacity=0.5, colors=colors, outline=False))
+    half = np.asarray(drawing.overlay_masks(base, [mask], ["sky"], opacity=0.5, colors=colors, outline=False))
     assert tuple(half[40, 50]) == (100, 50, 0) and tuple(half[2, 2]) == (0, 0, 0)
-    full = np.asarray(images.overlay_masks(base, [mask], ["sky"], opacity=1.0, colors=colors))
+    full = np.asarray(drawing.overlay_masks(base, [mask], ["sky"], opacity=1.0, colors=colors))
     assert tuple(full[40, 50]) == colors["sky"]
-    legend = images.draw_legend(Image.fromarray(full), [("sky", colors["sky"])], corner="top-left")
+    legend = drawing.draw_legend(Image.fromarray(full), [("sky", colors["sky"])], corner="top-left")
     assert legend.size == (100, 80)
     assert (np.asarray(legend)[:20, :40] > 200).all(axis=-1).any()  # the white legend box
 
 
 def test_colour_maps():
     ramp = np.linspace(0, 1, 256).reshape(1, 256)
-    for name, anchors in images.COLORMAPS.items():
-        picture = np.asarray(images.colorize(ramp, name))
+    for name, anchors in drawing.COLORMAPS.items():
+        picture = np.asarray(drawing.colorize(ramp, name))
         assert picture.shape == (1, 256, 3)
         assert tuple(picture[0, 0]) == anchors[0] and tuple(picture[0, -1]) == anchors[-1]
-    flat = np.asarray(images.colorize(np.ones((4, 4)), "gray"))
+    flat = np.asarray(drawing.colorize(np.ones((4, 4)), "gray"))
     assert (flat == flat[0, 0]).all()
-    assert images.colorize(np.arange(5.0), "magma").size == (5, 1)  # a vector is one row
+    assert drawing.colorize(np.arange(5.0), "magma").size == (5, 1)  # a vector is one row
     with pytest.raises(UserError):
-        images.colorize(ramp, "rainbow")
+        drawing.colorize(ramp, "rainbow")
 
 
 def test_samples_are_found_in_installed_packages():

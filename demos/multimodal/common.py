@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from core import images
+from core import drawing, images
 from core.errors import UserError
 from core.params import File
 
@@ -169,7 +169,7 @@ def render_invoice(path: str | Path, scale: float = 1.0) -> Path:
 
     page = Image.new("RGB", at(850, 1100), "white")
     draw = ImageDraw.Draw(page)
-    title, bold, regular = images.font(at(44)[0]), images.font(at(22)[0]), _regular_font(at(22)[0])
+    title, bold, regular = drawing.font(at(44)[0]), drawing.font(at(22)[0]), _regular_font(at(22)[0])
     draw.text(at(60, 60), "INVOICE", font=title, fill="black")
     draw.text(at(60, 140), "Acme Learning Supplies", font=bold, fill="black")
     draw.text(at(60, 172), "12 Market Street, Springfield", font=regular, fill="black")

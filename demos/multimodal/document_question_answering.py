@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core import images
+from core import drawing
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
 from core.i18n import note, say
@@ -168,10 +168,10 @@ def draw_document(image, words: list[dict], answers: list[dict]):
         x0, y0, x1, y1 = w["box"]
         draw.rectangle((x0 * width / 1000, y0 * height / 1000, x1 * width / 1000, y1 * height / 1000),
                        outline=(*OCR_BOX, 200), width=1)
-    fnt = images.font(max(12, round(height / 70)))
+    fnt = drawing.font(max(12, round(height / 70)))
     line = max(2, round(min(width, height) / 300))
     for found in reversed(answer_boxes(answers, words, page.size)):
-        color = images.PALETTE[(found["rank"] - 1) % len(images.PALETTE)]
+        color = drawing.PALETTE[(found["rank"] - 1) % len(drawing.PALETTE)]
         for x0, y0, x1, y1 in found["boxes"]:
             draw.rectangle((x0 - line, y0 - line, x1 + line, y1 + line), fill=(*color, 70), outline=(*color, 255),
                            width=line)
@@ -182,7 +182,7 @@ def draw_document(image, words: list[dict], answers: list[dict]):
         tx = min(max(0, x0 - line), max(0, width - w))
         ty = y0 - line - h if y0 - line - h >= 0 else found["boxes"][0][3] + line
         draw.rectangle((tx, ty, tx + w, ty + h), fill=(*color, 255))
-        draw.text((tx + 3 - left, ty + 2 - top), tag, font=fnt, fill=images.text_color(color))
+        draw.text((tx + 3 - left, ty + 2 - top), tag, font=fnt, fill=drawing.text_color(color))
     return Image.alpha_composite(page.convert("RGBA"), overlay).convert("RGB")
 
 

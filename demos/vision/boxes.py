@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from core import images
+from core import drawing
 from core.i18n import note
 from core.registry import Output
 from demos.vision.common import decode, example_rows, pipeline_snippet
@@ -36,11 +36,11 @@ def code_of(task_id: str, ref, place, inputs: dict, kwargs: dict) -> str:
 
 def draw_detections(picture, output: list[dict], scale: float = 1.0, colors: dict | None = None):
     """The user's picture with every box drawn (model-copy pixels times scale) and a legend of counts."""
-    colors = colors or images.label_colors(d["label"] for d in output)
-    drawn = images.draw_boxes(picture, output, scale=scale, colors=colors)
+    colors = colors or drawing.label_colors(d["label"] for d in output)
+    drawn = drawing.draw_boxes(picture, output, scale=scale, colors=colors)
     counts = Counter(d["label"] for d in output)
     legend = [(f"{label} ×{counts[label]}", color) for label, color in colors.items() if counts[label]]
-    return images.draw_legend(drawn, legend, corner="bottom-right")
+    return drawing.draw_legend(drawn, legend, corner="bottom-right")
 
 
 def detection_table(output: list[dict]) -> list[list]:
@@ -73,7 +73,7 @@ def build_detection(ctx, task, inputs: tuple[str, ...], rows: list[list], *, que
     panels = result_panels(ctx, task)
 
     def render(result) -> dict:
-        colors = images.label_colors(result.inputs[queries]) if queries else None
+        colors = drawing.label_colors(result.inputs[queries]) if queries else None
         picture = draw_detections(result.facts["picture"], result.output, result.facts["scale"], colors)
         return {drawn: picture, table: detection_table(result.output)}
 

@@ -3,7 +3,7 @@ size, and the raw `predicted_depth` tensor's statistics, through the transformer
 
 from __future__ import annotations
 
-from core import images
+from core import drawing, images
 from core.params import Choice
 from core.registry import Loader, Output, TaskSpec
 from demos.vision.common import decode, example_rows, image_field, pipeline_snippet
@@ -39,7 +39,7 @@ def depth_picture(grey, colormap: str, size: tuple[int, int]):
     """The greyscale depth through the colour map, at the user's picture's size."""
     from PIL import Image
 
-    picture = images.colorize(grey, colormap)
+    picture = drawing.colorize(grey, colormap)
     if picture.size != tuple(size):  # made on a downscaled copy: back to the user's size
         picture = picture.resize(tuple(size), Image.Resampling.BILINEAR)
     return picture
@@ -84,7 +84,7 @@ TASK = TaskSpec(
     run=run,
     code=code,
     inputs=(image_field(),),
-    params=(Choice("colormap", "magma", tuple(images.COLORMAPS), label="Colour map",
+    params=(Choice("colormap", "magma", tuple(drawing.COLORMAPS), label="Colour map",
                    help="How depth values become colours (low values get the map's first colour)"),),
     architectures=("ForDepthEstimation",),
     description="How far each pixel is, from one photo (monocular depth).",

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from core import images
+from core import drawing, images
 from core.codegen import from_pretrained
 from core.errors import UserError
 from core.i18n import say
@@ -95,7 +95,7 @@ def channel_previews(fmap, count: int) -> tuple[list[dict], list]:
     best = spread.argsort(descending=True)[:count].tolist()
     out, pictures = [], []
     for c in sorted(best):
-        picture = images.colorize(maps[c].numpy(), "viridis")
+        picture = drawing.colorize(maps[c].numpy(), "viridis")
         factor = max(1, math.ceil(96 / max(1, min(picture.size))))
         picture = picture.resize((picture.width * factor, picture.height * factor), Image.Resampling.NEAREST)
         out.append({"channel": c, "min": float(maps[c].min()), "max": float(maps[c].max()),

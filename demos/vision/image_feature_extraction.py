@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from core import images
+from core import drawing
 from core.errors import UserError
 from core.i18n import say
 from core.params import Choice
@@ -98,7 +98,7 @@ def vector_picture(values: list[float]):
     grid[: len(values)] = values
     grid = grid.reshape(rows, width)
     finite = grid[np.isfinite(grid)]
-    picture = images.colorize(np.nan_to_num(grid, nan=float(finite.min()) if finite.size else 0.0), "turbo")
+    picture = drawing.colorize(np.nan_to_num(grid, nan=float(finite.min()) if finite.size else 0.0), "turbo")
     return picture.resize((width * cell, rows * cell), Image.Resampling.NEAREST)
 
 
@@ -113,7 +113,7 @@ def token_picture(norms: list[float], image_size: tuple[int, int]):
         side = int(round(math.sqrt(n))) if n > 0 else 0
         if side and side * side == n:
             grid = np.asarray(norms[skip:], dtype=float).reshape(side, side)
-            return images.colorize(grid, "magma").resize(tuple(image_size), Image.Resampling.NEAREST)
+            return drawing.colorize(grid, "magma").resize(tuple(image_size), Image.Resampling.NEAREST)
     return None
 
 

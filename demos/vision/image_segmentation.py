@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core import images
+from core import drawing
 from core.errors import UserError
 from core.i18n import note
 from core.params import Choice, Float
@@ -55,7 +55,7 @@ def run(pipe, inputs: dict, params: dict) -> Output:
     subtask = resolve_subtask(pipe, params["subtask"])
     picture, image = decode(inputs)
     segments = pipe(image, **call_of(params, subtask))
-    output = [{"score": s["score"], "label": s["label"], "mask": images.mask_summary(s["mask"])} for s in segments]
+    output = [{"score": s["score"], "label": s["label"], "mask": drawing.mask_summary(s["mask"])} for s in segments]
     return Output(output, notes=() if output else (note(NO_SEGMENT),), facts={"picture": picture})
 
 

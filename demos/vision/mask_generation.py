@@ -4,7 +4,7 @@ pipeline's own model and processor); drawn over the user's picture with a legend
 
 from __future__ import annotations
 
-from core import images
+from core import drawing, images
 from core.codegen import from_pretrained, py
 from core.errors import UserError
 from core.i18n import note
@@ -40,7 +40,7 @@ def run(pipe, inputs: dict, params: dict) -> Output:
     if point is not None:
         return Output(prompt_masks(pipe, image, point), notes=(note(SAM_POINT),), facts=facts)
     out = pipe(image, **{name: params[name] for name in GRID})
-    output = {"masks": [images.mask_summary(m) for m in out["masks"]], "scores": [float(s) for s in out["scores"]]}
+    output = {"masks": [drawing.mask_summary(m) for m in out["masks"]], "scores": [float(s) for s in out["scores"]]}
     return Output(output, notes=() if output["masks"] else (note(NO_MASK),), facts=facts)
 
 
@@ -61,7 +61,7 @@ def prompt_masks(pipe, image, point: tuple[float, float]) -> dict:
     masks = processor.image_processor.post_process_masks(
         outputs.pred_masks.cpu(), inputs["original_sizes"].cpu(), inputs["reshaped_input_sizes"].cpu())[0][0]
     scores = outputs.iou_scores[0, 0].float().cpu().tolist()
-    return {"point": list(point), "masks": [images.mask_summary(m) for m in masks], "scores": scores}
+    return {"point": list(point), "masks": [drawing.mask_summary(m) for m in masks], "scores": scores}
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -137,7 +137,7 @@ def build(ctx) -> None:
         names = [f"mask {i + 1}" for i in range(len(masks))]
         order = sorted(range(len(masks)), key=lambda i: -masks[i]["area"])
         points = [tuple(output["point"])] if output.get("point") else None
-        colors = images.label_colors(names)
+        colors = drawing.label_colors(names)
         legend = [(f"{name} · {score:.2f}", colors[name]) for name, score in zip(names, output["scores"])]
         picture = draw_masks(facts["picture"], [masks[i]["png"] for i in order], [names[i] for i in order],
                              result.params["opacity"], scale=facts["scale"], colors=colors, legend=legend,
