@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from core import deadline, limits
 from core.errors import UserError
 
 MAX_SECONDS = 3600.0  # an hour: long lectures run chunked
@@ -212,8 +213,18 @@ def _read_soundfile(path: Path, what: str, max_seconds: float) -> tuple[np.ndarr
         raise UserError("bad_file", what=what, detail="the file holds no audio samples")
     _check_length(info.frames / info.samplerate, what, max_seconds)
     try:
-        blocks = [block.mean(axis=1) for block in sf.blocks(str(path), blocksize=BLOCK_FRAMES, dtype="float32",
-                                                               always_2d=True)]
+        # not sf.blocks(): it refills one buffer and, when a file holds fewer frames than its header says (a
+        # truncated MP3), hands back the buffer's stale tail as audio; read() returns only what was decoded
+        blocks = []
+        with sf.SoundFile(str(path)) as f:
+            while True:
+                block = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+                if not len(block):
+                    break
+                blocks.append(block.mean(axis=1))
+                deadline.check()
+    except deadline.RunTimeout:
+        raise
     except Exception as exc:
         if path.suffix.lower() in SOUNDFILE_SUFFIXES and path.suffix.lower() != ".mp3":
             raise UserError("bad_file", what=what, detail=f"the file is damaged ({_first_line(exc)})") from None
@@ -249,13 +260,20 @@ def _read_pyav(av, path: Path, what: str, max_seconds: float) -> tuple[np.ndarra
         channels = 0
         rate = 0
         try:
+            decoded = 0
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     planes = out.to_ndarray()
                     channels, rate = planes.shape[0], out.sample_rate
                     parts.append(planes.mean(axis=0))
+                    decoded += planes.shape[1]
+                deadline.check()  # a decoder that runs on is stopped with the request
+                if max_seconds and rate and decoded / rate > max_seconds:  # no (or a lying) duration in the header
+                    _check_length(decoded / rate, what, max_seconds)
             for out in resampler.resample(None):
                 parts.append(out.to_ndarray().mean(axis=0))
+        except (UserError, deadline.RunTimeout):
+            raise
         except Exception as exc:
             if not parts:
                 raise UserError("bad_file", what=what, detail=f"the file is damaged ({_first_line(exc)})") from None
@@ -281,6 +299,7 @@ def _read_ffmpeg(path: Path, rate: int, what: str) -> np.ndarray:
 
 # ---- checks ----------------------------------------------------------------------------------------
 def _check_length(seconds: float, what: str, max_seconds: float) -> None:
+    limits.check("audio_seconds", math.ceil(seconds), what)
     if max_seconds and seconds > max_seconds:
         raise UserError("too_large", what=what,
                         detail=f"it lasts {_clock(seconds)}; the limit is {_clock(max_seconds)}: cut it shorter")

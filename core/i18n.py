@@ -99,6 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "empty_input": "Please give some input first: {what} is empty.",
         "bad_file": "{what} could not be read: {detail}",
         "too_large": "{what} is too large: {detail}",
+        "limit": "{what}: {value} {unit} is more than this server allows ({limit}); the operator can raise it with {flag}.",
         "bad_param": "Invalid value for {name}: {detail}",
         "unknown_task": "Unknown task {task}; `python app.py tasks` lists them.",
         "no_model": "Please choose a model.",

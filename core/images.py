@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core import limits
 from core.errors import UserError
 
 MAX_PIXELS = 1_000_000  # above this the model gets a downscaled copy (drawings are scaled back)
@@ -121,11 +122,19 @@ def fit_size(size: tuple[int, int], max_pixels: int | None) -> tuple[int, int]:
 
 
 def _check_pixels(size: tuple[int, int], what: str, hard_limit: int | None) -> None:
+    """The image's size against its caller's hard limit and the server's pixel and aspect limits
+    (core.limits), from the header, before anything is decoded."""
     w, h = size
+    if w <= 0 or h <= 0:
+        raise UserError("bad_file", what=what, detail=f"it is {w}×{h} pixels")
     if hard_limit and w * h > hard_limit:
         raise UserError("too_large", what=what,
                         detail=f"it is {w}×{h} ({w * h / 1e6:.0f} megapixels); the limit is "
                                f"{hard_limit / 1e6:.0f} megapixels: make it smaller first")
+    limits.check("pixels", w * h, what)
+    # a 20000x1 strip is cheap to upload and decode, but processors that resize the short side up blow it into
+    # gigabytes
+    limits.check("aspect", max(w, h) / min(w, h), what)
 
 
 def _has_alpha(image: Image.Image) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import deadline
+from core import deadline, limits
 from core.errors import UserError, explain
 from core.loading import (
     Bundle,
@@ -68,12 +68,12 @@ class RunResult:
 
 log = logging.getLogger("playground")
 
-def _timed(iterator, limit) -> Iterator[Any]:
+def _timed(iterator, limit, policy) -> Iterator[Any]:
     """iterator's items, each next() under the request's deadline (gradio may resume a generator in another
     thread, so the deadline is set around each step, in the thread that runs it)."""
     iterator = iter(iterator)
     while True:
-        with deadline.until(limit):
+        with deadline.until(limit), limits.active(policy):
             try:
                 item = next(iterator)
             except StopIteration:
@@ -365,11 +365,13 @@ class ModelManager:
     def run(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict) -> RunResult:
         """Parse the inputs and params by their fields, load (or reuse) the model and run the task; every
         failure becomes a UserError. model: one id, or a list of ids for a multi-model task."""
-        inputs, params = task.parse(inputs, params)
+        with limits.active(self.settings.limits):
+            inputs, params = task.parse(inputs, params)
         refs, entries, cached = self._entries(task, model)
         start = time.perf_counter()
         try:
-            with self._held(task, entries) as loaded, deadline.within(self.settings.timeout):
+            with self._held(task, entries) as loaded, deadline.within(self.settings.timeout), \
+                    limits.active(self.settings.limits):
                 output = task.run(loaded, inputs, params)
             value, notes, facts = unpack(output)
             notes = head_notes(entries) + notes
@@ -384,14 +386,15 @@ class ModelManager:
 
     def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict) -> Iterator[RunResult]:
         """Like run, for tasks with a `stream` function: yields growing partial results."""
-        inputs, params = task.parse(inputs, params)
+        with limits.active(self.settings.limits):
+            inputs, params = task.parse(inputs, params)
         refs, entries, cached = self._entries(task, model)
         code = self.code(task, refs, inputs, params)
         start = time.perf_counter()
         try:
             limit = (time.monotonic() + self.settings.timeout, self.settings.timeout) if self.settings.timeout else None
             with self._held(task, entries) as loaded:
-                for output in _timed(task.stream(loaded, inputs, params), limit):
+                for output in _timed(task.stream(loaded, inputs, params), limit, self.settings.limits):
                     value, notes, facts = unpack(output)
                     details = self._all_details(task, refs, entries, cached, time.perf_counter() - start)
                     yield RunResult(value, code, details, inputs, params, notes, facts)

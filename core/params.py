@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
+from core import limits
 from core.errors import UserError
 
 _TRUE = ("1", "true", "yes", "on")
@@ -39,6 +40,7 @@ class Field:
     help: str = ""
     aliases: tuple[str, ...] = ()
     widget: tuple[tuple[str, Any], ...] = ()
+    limit: str = ""  # a server-wide ceiling (core.limits) on top of the field's bounds, e.g. "tokens"
 
     kind = "value"
 
@@ -107,6 +109,8 @@ class Int(Field):
             return self.default
         if not self.minimum <= number <= self.maximum:
             raise self.bad(f"must be between {self.minimum} and {self.maximum}, got {_short(number)}")
+        if self.limit:
+            limits.check(self.limit, number, self.name)
         return int(number)
 
     def doc(self) -> str:
@@ -132,6 +136,8 @@ class Float(Field):
             return self.default
         if not self.minimum <= number <= self.maximum:
             raise self.bad(f"must be between {self.minimum:g} and {self.maximum:g}, got {_short(number)}")
+        if self.limit:
+            limits.check(self.limit, number, self.name)
         return float(number)
 
     def doc(self) -> str:
@@ -219,6 +225,7 @@ class Text(Field):
         if len(value) > self.max_chars:
             raise UserError("too_large", what=self.title,
                             detail=f"{len(value):,} characters; at most {self.max_chars:,}")
+        limits.check("text_chars", len(value), self.title)
         if self.required and not value.strip():
             raise UserError("empty_input", what=self.title)
         return value
@@ -254,6 +261,8 @@ class Lines(Text):
             raise UserError("empty_input", what=self.title)
         if len(items) > self.max_items:
             raise UserError("too_large", what=self.title, detail=f"{len(items):,} lines; at most {self.max_items:,}")
+        limits.check("text_chars", len(joined), self.title)
+        limits.check("lines", len(items), self.title)
         return items
 
     def doc(self) -> str:
@@ -292,6 +301,7 @@ class Labels(Field):
             raise UserError("empty_input", what=self.title)
         if len(items) > self.max_items:
             raise UserError("too_large", what=self.title, detail=f"{len(items)} labels; at most {self.max_items}")
+        limits.check("labels", len(items), self.title)
         long = next((item for item in items if len(item) > self.max_chars), None)
         if long is not None:
             raise UserError("too_large", what=self.title,

@@ -7,6 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import limits as limits_policy
+from core.limits import Limits
+
 ENV_PREFIX = "PLAYGROUND_"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
@@ -29,6 +32,7 @@ class Settings:
     max_file_mb: int = 100
     max_body_mb: float = 2.0
     timeout: float = 180.0
+    limits: Limits = Limits()
     warmup: bool = True
     any_local_path: bool = False
     trained_dir: Path = Path(__file__).resolve().parent.parent / "models" / "trained"
@@ -81,6 +85,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="and at most this many GiB of weights; default: half the machine's memory (half the GPU's on CUDA) "
              "(env PLAYGROUND_CACHE_GIB)",
     )
+    limits_policy.add_options(parser, _env)
     parser.add_argument(
         "--timeout", type=float, default=float(_env("TIMEOUT", "180")), metavar="SECONDS",
         help="stop a run after this many seconds so the queue moves on; 0 = no limit (env PLAYGROUND_TIMEOUT; 180)",
@@ -159,6 +164,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         warmup=getattr(args, "warmup", True),
         any_local_path=args.any_local_path,
         timeout=max(0.0, args.timeout),
+        limits=limits_policy.from_args(args),
     )
 
 

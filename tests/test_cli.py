@@ -31,9 +31,10 @@ def test_tasks_lists_every_task_with_its_local_models(tiny_root, tiny):
     assert human.returncode == 0 and "text-classification" in human.stdout
 
 
-def test_run_prints_the_same_json_as_the_ui(tiny, client):
+def test_run_prints_the_same_json_as_the_ui(tiny, tiny_root, client):
     model = str(tiny["bert-seqcls"])
-    out = cli("run", "sentiment-analysis", SENTENCE, "--model", model, "--offline", "--param", "top_k=2")
+    out = cli("run", "sentiment-analysis", SENTENCE, "--model", model, "--offline", "--param", "top_k=2",
+              "--models-dir", str(tiny_root))
     assert out.returncode == 0, out.stderr
     printed = json.loads(out.stdout)
     ui = client.predict(SENTENCE, "", 2, "default", 1, model, api_name="/text_classification")
@@ -42,12 +43,12 @@ def test_run_prints_the_same_json_as_the_ui(tiny, client):
     assert [round(d["score"], 5) for d in printed] == [round(d["score"], 5) for d in raw]
 
 
-def test_run_imports_no_gradio(tiny):
+def test_run_imports_no_gradio(tiny, tiny_root):
     """The CLI pays only for what a run needs: no gradio module is imported (python -X importtime lists every
     import on stderr)."""
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "-X", "importtime", "app.py", "run", "text-classification", SENTENCE,
-                          "--model", str(tiny["bert-seqcls"]), "--offline"],
+                          "--model", str(tiny["bert-seqcls"]), "--offline", "--models-dir", str(tiny_root)],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")]
@@ -56,17 +57,19 @@ def test_run_imports_no_gradio(tiny):
     assert "core.ui" not in imported
 
 
-def test_run_reads_stdin_and_params_as_inputs(tiny):
+def test_run_reads_stdin_and_params_as_inputs(tiny, tiny_root):
     out = cli("run", "text-classification", "-", "--model", str(tiny["bert-reranker"]), "--offline",
+              "--models-dir", str(tiny_root),
               "--param", "text_pair=A man is eating food.", stdin="A man is eating pasta.\n")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert isinstance(result, list) and isinstance(result[0]["score"], float)
 
 
-def test_errors_exit_2_with_one_line(tiny):
+def test_errors_exit_2_with_one_line(tiny, tiny_root):
     cases = [
-        (["run", "text-classification", "", "--model", str(tiny["bert-seqcls"]), "--offline"], "Please give some input"),
+        (["run", "text-classification", "", "--model", str(tiny["bert-seqcls"]), "--offline",
+          "--models-dir", str(tiny_root)], "Please give some input"),
         (["run", "no-such-task", "x"], "Unknown task no-such-task"),
         (["run", "text-classification", "x", "--model", "someone/not-here", "--offline"], "not available offline"),
         (["run", "text-classification", "x", "--param", "top_k=lots", "--offline"], "Invalid value for top_k"),

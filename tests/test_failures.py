@@ -103,15 +103,15 @@ def test_not_cached_while_offline(client, tiny):
 
 def test_model_for_the_wrong_task(client, tiny):
     message = error_of(client, str(tiny["vit-imgcls"]))
-    assert "does not fit the task text-classification" in message
+    assert "is a ViTForImageClassification, a vision model: pick a text-classification model" in message
     still_serving(client, tiny)
 
 
-def test_out_of_memory(client, tiny, tmp_path):
+def test_out_of_memory(client, tiny, tiny_root):
     """A config asking for an 8 TiB embedding: the allocation fails like a real OOM does."""
     from safetensors.torch import load_file, save_file
 
-    huge = tmp_path / "huge-bert"
+    huge = tiny_root / "huge-bert"  # inside a --models-dir folder: typed paths load only there
     shutil.copytree(tiny["bert-seqcls"], huge)
     config = json.loads((huge / "config.json").read_text())
     config["vocab_size"] = 2**36
@@ -123,9 +123,9 @@ def test_out_of_memory(client, tiny, tmp_path):
     still_serving(client, tiny)
 
 
-def test_remote_code_is_not_run_without_the_flag(client, tiny, tmp_path):
-    folder = tmp_path / "custom"
-    folder.mkdir()
+def test_remote_code_is_not_run_without_the_flag(client, tiny, tiny_root, tmp_path):
+    folder = tiny_root / "custom-code"
+    folder.mkdir(exist_ok=True)
     marker = tmp_path / "code-ran"
     (folder / "config.json").write_text(json.dumps({
         "model_type": "custom-thing",

@@ -76,10 +76,10 @@ def test_the_shown_code_prints_the_apps_result(manager, tiny):
         assert [score for _, score in scored(printed)] == pytest.approx([s for _, s in scored(shown)], abs=1e-5)
 
 
-def test_cli_sentiment_analysis_alias(tiny):
+def test_cli_sentiment_analysis_alias(tiny, tiny_root):
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
     out = subprocess.run([sys.executable, "app.py", "run", "sentiment-analysis", NOTES_SENTENCE, "--model",
-                          str(tiny["bert-seqcls"]), "--offline", "--param", "top_k=1"],
+                          str(tiny["bert-seqcls"]), "--offline", "--param", "top_k=1", "--models-dir", str(tiny_root)],
                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

@@ -182,7 +182,7 @@ TASK = TaskSpec(
         Float("speaking_rate", 1.0, 0.5, 2.0, step=0.05, help="MMS-TTS (VITS) models"),
         Float("noise_scale", 0.667, 0.0, 1.5, step=0.01, help="MMS-TTS (VITS): how much the voice varies"),
         Float("temperature", 0.0, 0.0, 1.5, step=0.05, help="Bark, MusicGen: 0 = the model's default"),
-        Int("max_new_tokens", 0, 0, 1024, step=8, help="Bark, MusicGen: length (0 = the model's default)"),
+        Int("max_new_tokens", 0, 0, 1024, step=8, limit="new_tokens", help="Bark, MusicGen: length (0 = the model's default)"),
     ),
     architectures=("VitsModel", "BarkModel", "MusicgenForConditionalGeneration",
                    "MusicgenMelodyForConditionalGeneration", "SpeechT5ForTextToSpeech"),

@@ -93,7 +93,7 @@ TASK = TaskSpec(
         Text("text", label="Text prompt (optional)", max_chars=1000, placeholder="e.g. a picture of",
              aliases=("prompt",), help="Empty: a caption from scratch; otherwise the model continues your words"),
     ),
-    params=(Int("max_new_tokens", 30, 1, 100, help="Tokens to generate at most"),),
+    params=(Int("max_new_tokens", 30, 1, 100, limit="new_tokens", help="Tokens to generate at most"),),
     architectures=("BlipForConditionalGeneration", "Blip2ForConditionalGeneration"),
     description="A caption for a picture (5.x runs it through the image-text-to-text pipeline).",
     build=build,

@@ -19,8 +19,8 @@ SAMPLING = ("temperature", "top_k", "top_p")
 LENGTHS = ("max_new_tokens", "max_length", "min_length", "num_beams")
 
 FIELDS: dict[str, Field] = {f.name: f for f in (
-    Int("max_new_tokens", 64, 1, 1024, help="Tokens to generate at most"),
-    Int("max_length", 0, 0, 1024, help="Output tokens at most; 0 = the model's default"),
+    Int("max_new_tokens", 64, 1, 1024, limit="new_tokens", help="Tokens to generate at most"),
+    Int("max_length", 0, 0, 1024, limit="new_tokens", help="Output tokens at most; 0 = the model's default"),
     Int("min_length", 0, 0, 512, help="Output tokens at least; 0 = the model's default"),
     Int("num_beams", 0, 0, 8, help="Beam search width; 0 = the model's default, 1 = greedy"),
     Int("num_return_sequences", 1, 1, 5, help="Texts per prompt (needs do_sample or num_beams)"),

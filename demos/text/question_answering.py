@@ -283,7 +283,7 @@ TASK = TaskSpec(
         Int("top_k", 1, 1, 20, help="Answers to show per question, best first"),
         Int("max_answer_len", 15, 1, 100, help="Longest answer, in tokens"),
         Bool("handle_impossible_answer", False, help="Allow \"no answer\" (SQuAD 2.0 models)"),
-        Int("max_seq_len", 384, 32, 1024, help="Tokens per window (question + part of the context)"),
+        Int("max_seq_len", 384, 32, 1024, limit="tokens", help="Tokens per window (question + part of the context)"),
         Int("doc_stride", 128, 0, 512, help="Tokens shared by neighbouring windows of a long context"),
         Int("batch_size", 8, 1, 32, help="Windows per forward pass"),
     ),

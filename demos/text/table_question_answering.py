@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from core import limits
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
 from core.i18n import note
@@ -81,7 +82,10 @@ class Table(Data):
     kind = "table"
 
     def parse(self, value: Any) -> dict[str, list[str]]:
-        return table_of(super().parse(value))
+        table = table_of(super().parse(value))
+        if table:
+            limits.check("table_cells", len(table) * len(next(iter(table.values()))), self.title)
+        return table
 
 
 def call_of(inputs: dict, params: dict) -> dict:

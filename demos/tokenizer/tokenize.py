@@ -281,7 +281,7 @@ TASK = TaskSpec(
                help="Pad shorter texts: True/longest = to the longest, max_length = to max_length"),
         Choice("truncation", "False", TRUNCATION, synonyms=(("do_not_truncate", "False"),),
                help="Cut longer texts to max_length (or the model's maximum)"),
-        Int("max_length", 0, 0, MAX_LENGTH, widget=(("component", "number"),),
+        Int("max_length", 0, 0, MAX_LENGTH, limit="tokens", widget=(("component", "number"),),
             help="0 = not set (the model's maximum)"),
         Choice("return_tensors", "list", TENSORS, synonyms=(("none", "list"), ("python", "list")),
                widget=(("component", "radio"),), help="list = Python lists, pt = PyTorch, np = NumPy"),
