@@ -299,10 +299,10 @@ def _read_ffmpeg(path: Path, rate: int, what: str) -> np.ndarray:
 
 # ---- checks ----------------------------------------------------------------------------------------
 def _check_length(seconds: float, what: str, max_seconds: float) -> None:
-    limits.check("audio_seconds", math.ceil(seconds), what)
     if max_seconds and seconds > max_seconds:
         raise UserError("too_large", what=what,
                         detail=f"it lasts {_clock(seconds)}; the limit is {_clock(max_seconds)}: cut it shorter")
+    limits.check("audio_seconds", math.ceil(seconds), what)
 
 
 def _check(mono: np.ndarray, rate: int, what: str, max_seconds: float, min_seconds: float,

@@ -3,7 +3,8 @@
 Each limit has a default fit for a public link, a flag and an environment variable (PLAYGROUND_<NAME>);
 `--no-limits` lifts them for a server used alone. A limit that is hit answers with one line naming it and
 the flag that raises it. The fields (core.params) carry their own, task-level bounds (a top_k of at most
-20); these limits are the server-wide ceilings on top of them, read during a run through `current()`.
+20, 50,000 characters of QA context); these limits are the server-wide ceilings on top of them, read during
+a run through `current()`, and the ones no single field can see (an image's aspect ratio, its pixels).
 Request bodies, uploads and run time are limited by --max-body-mb, --max-file-mb and --timeout (settings).
 """
 
@@ -19,10 +20,11 @@ from core.errors import UserError
 
 @dataclass(frozen=True)
 class Limits:
-    """The ceilings (math.inf: none)."""
+    """The ceilings (math.inf: none). The defaults sit at the largest bound a task declares, so out of the box
+    the fields' own bounds answer first; an operator lowers a ceiling for every task at once."""
 
-    text_chars: float = 50_000       # characters in one text input
-    lines: float = 256               # lines (texts, questions, rows) in one run
+    text_chars: float = 200_000      # characters in one text input
+    lines: float = 2_000             # lines (texts, questions, rows) in one run
     pixels: float = 50_000_000       # pixels of an uploaded image, checked before it is decoded
     aspect: float = 20               # an image's long side over its short side (a 20000x1 PNG blows up resizes)
     audio_seconds: float = 1800      # seconds of audio or video in one input

@@ -153,8 +153,8 @@ def test_offline_choices_fall_back_to_a_local_model(tiny_root):
 
 
 # ---- model manager -------------------------------------------------------------------------------
-def test_concurrent_requests_load_a_model_once(tiny):
-    manager = ModelManager(Settings(device="cpu", offline=True))
+def test_concurrent_requests_load_a_model_once(tiny, tiny_root):
+    manager = ModelManager(Settings(device="cpu", offline=True, models_dirs=(tiny_root,)))
     task = text_classification()
     results, errors = [], []
 
@@ -179,16 +179,17 @@ def test_concurrent_requests_load_a_model_once(tiny):
     assert details["device"] == "cpu" and details["dtype"] == "float32" and details["inference_seconds"] >= 0
 
 
-def test_lru_eviction_by_count_and_by_size(tiny):
+def test_lru_eviction_by_count_and_by_size(tiny, tiny_root):
     task = text_classification()
     inputs = {"text": "hi"}
-    by_count = ModelManager(Settings(device="cpu", offline=True, cache_models=1))
+    by_count = ModelManager(Settings(device="cpu", offline=True, cache_models=1, models_dirs=(tiny_root,)))
     by_count.run(task, str(tiny["bert-seqcls"]), inputs, task.defaults())
     by_count.run(task, str(tiny["bert-reranker"]), inputs, task.defaults())
     assert [c["model"] for c in by_count.cached()] == [str(tiny["bert-reranker"])]
     again = by_count.run(task, str(tiny["bert-seqcls"]), inputs, task.defaults())
     assert again.details["load"] != "cached" and by_count.loads == 3
-    by_size = ModelManager(Settings(device="cpu", offline=True, cache_models=10, cache_gib=1e-9))
+    by_size = ModelManager(Settings(device="cpu", offline=True, cache_models=10, cache_gib=1e-9,
+                                    models_dirs=(tiny_root,)))
     by_size.run(task, str(tiny["bert-seqcls"]), inputs, task.defaults())
     by_size.run(task, str(tiny["bert-reranker"]), inputs, task.defaults())
     assert len(by_size.cached()) == 1, "over the GiB budget only the newest model stays"
@@ -198,3 +199,56 @@ def test_nothing_loads_until_asked(tiny_root):
     manager = ModelManager(Settings(offline=True, models_dirs=(tiny_root,)))
     manager.choices(text_classification())
     assert manager.cached() == [] and manager.loads == 0
+
+
+def test_weights_the_checkpoint_lacks_are_noted(manager, tiny, tiny_root):
+    """A bare BertModel checkpoint whose config names no architecture loads for token classification with a
+    random classifier: the run says so (transformers' load report, caught by the manager)."""
+    import shutil
+
+    from demos.text.token_classification import TASK
+
+    folder = tiny_root / "bert-base-noarch"
+    if not folder.exists():
+        shutil.copytree(tiny["bert-base"], folder)
+        config = json.loads((folder / "config.json").read_text())
+        config.pop("architectures", None)
+        (folder / "config.json").write_text(json.dumps(config))
+    result = manager.run(TASK, str(folder), {"text": "hello world"}, {})
+    texts = [n.text() for n in result.notes]
+    assert any("classifier.weight" in t and "newly initialised" in t for t in texts), texts
+    assert any("새로 초기화" in n.text("ko") for n in result.notes)
+    plain = manager.run(TASK, str(tiny["bert-tokcls"]), {"text": "hello world"}, {})
+    assert not [n for n in plain.notes if "newly initialised" in n.text()]
+
+
+def test_a_run_past_its_time_limit_is_stopped_and_the_model_serves_on(tiny, tiny_root):
+    from dataclasses import replace
+
+    from demos.text.text_classification import TASK
+
+    base = Settings(device="cpu", offline=True, models_dirs=(tiny_root,))
+    hurried = ModelManager(replace(base, timeout=1e-6))
+    with pytest.raises(UserError) as err:
+        hurried.run(TASK, str(tiny["bert-seqcls"]), {"text": "hello"}, {})
+    assert err.value.key == "timeout" and "--timeout" in err.value.text()
+    assert ModelManager(base).run(TASK, str(tiny["bert-seqcls"]), {"text": "hello"}, {}).output
+
+
+def test_typed_paths_load_only_inside_the_allowed_folders(tiny, tiny_root, tmp_path):
+    from dataclasses import replace
+
+    base = Settings(device="cpu", offline=True, models_dirs=(tiny_root,))
+    manager = ModelManager(base)
+    assert manager.resolve(str(tiny["gpt2"])).local
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    messages = []
+    for path in (str(outside), str(tmp_path / "missing"), f"{tiny_root}/../{tmp_path.name}", "/etc"):
+        with pytest.raises(UserError) as err:
+            manager.resolve(path)
+        assert err.value.key == "not_local"
+        messages.append(err.value.text().replace(path, "X"))
+    assert len(set(messages)) == 1, "allowed-but-missing and not-allowed read the same"
+    assert ModelManager(replace(base, any_local_path=True)).resolve(str(outside)).local
+    assert manager.resolve("openai/whisper-tiny@main") == ModelRef("openai/whisper-tiny", "main", False)

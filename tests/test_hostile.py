@@ -80,6 +80,19 @@ def expect(client, kind: str, api: str, **values) -> str:
     return text
 
 
+def resolved(values: dict, files: dict, tiny: dict) -> dict:
+    """values with "file:<name>" as the path of that bad file and "tiny:<model>[/rest]" as a tiny model's folder."""
+    out = {}
+    for name, value in values.items():
+        if isinstance(value, str) and value.startswith("file:"):
+            value = "file:" + files[value.removeprefix("file:")]
+        elif isinstance(value, str) and value.startswith("tiny:"):
+            model, _, rest = value.removeprefix("tiny:").partition("/")
+            value = str(tiny[model]) + (f"/{rest}" if rest else "")
+        out[name] = value
+    return out
+
+
 def good(client, tiny) -> None:
     answer = call(client, "text_classification", text="a good request", model=str(tiny["bert-seqcls"]))
     assert answer[0]["label"] in {"NEGATIVE", "POSITIVE"}
@@ -141,8 +154,8 @@ CASES = [
     ("template-no-braces", "bad_param", "zero_shot_classification", {"text": "x", "candidate_labels": "a,b", "hypothesis_template": "no slot"}),
     ("image-template-no-braces", "bad_param", "zero_shot_image_classification", {"image": "file:ok.jpg", "candidate_labels": "a", "hypothesis_template": "none"}),
     # sizes: text, lines, labels, tables
-    ("text-60k-tokenize", "limit", "tokenize", {"text": LONG}),
-    ("text-60k-embed", "limit", "embed", {"text": LONG}),
+    ("text-60k-classify", "too_large", "text_classification", {"text": LONG}),
+    ("text-60k-qa", "too_large", "question_answering", {"question": "q", "context": LONG}),
     ("text-300k", "too_large", "text_classification", {"text": HUGE}),
     ("lines-300", "too_large", "text_classification", {"text": MANY_LINES}),
     ("qa-context-huge", "too_large", "question_answering", {"question": "q", "context": HUGE}),
@@ -209,14 +222,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gets_its_one_line_and_the_server_serves_on(client, tiny, files, case):
     _, kind, api, values = case
-    values = dict(values)
-    for name, value in values.items():
-        if isinstance(value, str) and value.startswith("file:"):
-            values[name] = "file:" + files[value.removeprefix("file:")]
-        elif isinstance(value, str) and value.startswith("tiny:"):
-            model, _, rest = value.removeprefix("tiny:").partition("/")
-            values[name] = str(tiny[model]) + (f"/{rest}" if rest else "")
-    expect(client, kind, api, **values)
+    expect(client, kind, api, **resolved(values, files, tiny))
     good(client, tiny)
 
 
@@ -228,19 +234,30 @@ def test_not_allowed_and_missing_folders_answer_alike(client, tiny_root):
     assert there.replace("/usr/lib", "X") == missing.replace("/usr/lob", "X")
 
 
-def test_limits_name_their_flag(client):
-    assert "--max-text-chars" in expect(client, "limit", "tokenize", text=LONG)
-    assert "--max-aspect" in expect(client, "limit", "image_classification", image="file:" + _strip())
+def test_limits_name_their_flag(client, settings, tiny, files, capsys):
+    """The server-wide ceilings: the aspect ratio by default; the others once an operator lowers them, for every
+    task at once, through the CLI's flags or the manager's settings."""
+    from dataclasses import replace
 
+    import app
+    from core.limits import Limits
+    from core.models import ModelManager
 
-def _strip() -> str:
-    import tempfile
-
-    from PIL import Image
-
-    path = os.path.join(tempfile.mkdtemp(), "strip.png")
-    Image.new("RGB", (4000, 10), "white").save(path)
-    return path
+    assert "--max-aspect" in expect(client, "limit", "image_classification", image="file:" + files["strip.png"])
+    dirs = [arg for d in settings.models_dirs for arg in ("--models-dir", str(d))]
+    assert app.main(["run", "tokenize", "x" * 2000, "--max-text-chars", "1000", "--offline", *dirs,
+                     "--model", str(tiny["bert-base"])]) == 2
+    err = capsys.readouterr().err
+    assert KINDS["limit"] in err and "--max-text-chars" in err and "2,000" in err
+    tight = ModelManager(replace(settings, limits=replace(Limits(), lines=3, labels=2, new_tokens=5)))
+    for task_id, inputs, params, flag in (
+            ("text-classification", {"text": "a\nb\nc\nd"}, {}, "--max-lines"),
+            ("zero-shot-classification", {"text": "x", "candidate_labels": "a,b,c"}, {}, "--max-labels"),
+            ("text-generation", {"text": "x"}, {"max_new_tokens": 6}, "--max-new-tokens")):
+        task = all_tasks(discover())[task_id][1]
+        with pytest.raises(Exception) as failed:
+            tight.run(task, str(tiny["bert-seqcls"]), inputs, params)
+        assert getattr(failed.value, "key", None) == "limit" and flag in str(failed.value), task_id
 
 
 def test_korean_browsers_get_korean_lines(base_url, files):
@@ -263,19 +280,64 @@ def test_resident_memory_stays_flat_after_the_hostile_cases(client, tiny, files)
     import psutil
 
     process = psutil.Process()
-    for _, _, api, values in CASES[:60]:  # the number, text and size cases: the cheap abusive ones
-        values = {k: ("file:" + files[v.removeprefix("file:")] if isinstance(v, str) and v.startswith("file:") else v)
-                  for k, v in values.items()}
-        with pytest.raises(AppError):
-            call(client, api, **values)
-    gc.collect()
+    def abuse():
+        for _, _, api, values in CASES[:60]:  # the number, text and size cases: the cheap abusive ones
+            with pytest.raises(AppError):
+                call(client, api, **resolved(values, files, tiny))
+        gc.collect()
+
+    abuse()
     before = process.memory_info().rss
-    for _, _, api, values in CASES[:60]:
-        values = {k: ("file:" + files[v.removeprefix("file:")] if isinstance(v, str) and v.startswith("file:") else v)
-                  for k, v in values.items()}
-        with pytest.raises(AppError):
-            call(client, api, **values)
-    gc.collect()
+    abuse()
     grown = (process.memory_info().rss - before) / 2**20
     assert grown < 200, f"RSS grew by {grown:.0f} MB over 60 rejected requests"
     good(client, tiny)
+
+
+def test_rejections_write_no_traceback(client, tiny, files, capfd):
+    """Rejected requests are logged as one line at most, never as a traceback (the server runs in this process)."""
+    capfd.readouterr()
+    for _, _, api, values in CASES[::7]:
+        with pytest.raises(AppError):
+            call(client, api, **resolved(values, files, tiny))
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_a_truncated_mp3_decodes_to_what_it_holds_every_time(tmp_path):
+    """libsndfile's header of a cut MP3 promises the whole song; the app returns only the decoded samples, the
+    same ones on every read (a reused buffer used to hand back its stale tail)."""
+    import hashlib
+
+    import numpy as np
+    import soundfile as sf
+
+    from core.audio import load_audio
+    from tests.conftest import ROOT
+
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes((ROOT / "demos/audio/clips/dream.mp3").read_bytes()[:1200])
+    promised = sf.info(str(cut)).frames / sf.info(str(cut)).samplerate
+    reads = [load_audio(str(cut), 16000) for _ in range(3)]
+    assert len({hashlib.md5(np.asarray(a.samples).tobytes()).hexdigest() for a in reads}) == 1
+    assert len(reads[0].samples) / 16000 < promised / 10, "only the decoded part, not the header's length"
+
+
+def test_a_decoder_that_runs_on_is_stopped_by_the_time_limit(tmp_path):
+    from core import deadline
+    from core.audio import load_audio
+    from tests.conftest import ROOT
+
+    with deadline.within(1e-9), pytest.raises(deadline.RunTimeout):
+        load_audio(str(ROOT / "demos/audio/clips/korean.ogg"), 16000)
+
+
+def test_the_cache_budget_follows_the_machines_memory():
+    import psutil
+
+    from core.models import ModelManager
+    from core.settings import Settings
+
+    manager = ModelManager(Settings(device="cpu"))
+    assert manager.budget_bytes == int(psutil.virtual_memory().total * 0.5)
+    assert ModelManager(Settings(device="cpu", cache_gib=1.5)).budget_bytes == int(1.5 * 2**30)

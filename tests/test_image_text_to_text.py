@@ -88,9 +88,9 @@ def test_chat_errors(manager, tiny, tmp_path):
     with pytest.raises(UserError) as err:
         manager.run(CHAT, str(tiny["vlm-chat"]), {"message": "hi", "image": str(text_file)}, params)
     assert err.value.key == "bad_file"
-    with pytest.raises(UserError) as err:  # a captioner has no chat template
+    with pytest.raises(UserError) as err:  # a captioner is no chat model: refused before it loads
         manager.run(CHAT, str(tiny["blip-caption"]), {"message": "hi"}, params)
-    assert err.value.key == "wrong_task"
+    assert err.value.key == "misfit" and "BlipForConditionalGeneration" in err.value.text()
 
 
 def test_bounds_are_one_line_errors(manager, tiny):

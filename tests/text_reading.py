@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -53,7 +54,12 @@ def value_of(output):
 
 
 def cli(*args):
+    """`python app.py run ARGS --offline`, with the folder holding the --model given as a --models-dir (typed
+    paths load only from there)."""
     env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
+    args = list(args)
+    if "--model" in args:
+        args += ["--models-dir", str(Path(args[args.index("--model") + 1]).parent)]
     return subprocess.run([sys.executable, "app.py", "run", *args, "--offline"], cwd=ROOT, capture_output=True,
                           text=True, env=env, timeout=300)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core import deadline
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
 from core.i18n import say
@@ -78,6 +79,7 @@ def read_frames(path: str, indices: list[int], max_side: int | None = None):
         stream = container.streams.video[0]
         try:
             for i, frame in enumerate(container.decode(stream)):
+                deadline.check()  # a decoder that runs on is stopped with the request
                 if i > indices[-1]:
                     break
                 if i in wanted:
@@ -85,6 +87,8 @@ def read_frames(path: str, indices: list[int], max_side: int | None = None):
                         f = max_side / max(frame.width, frame.height)
                         frame = frame.reformat(width=max(2, int(frame.width * f)), height=max(2, int(frame.height * f)))
                     frames.append(frame.to_ndarray(format="rgb24"))
+        except deadline.RunTimeout:
+            raise
         except Exception as exc:
             if len(frames) < len(indices):
                 raise UserError("bad_file", what=VIDEO, detail=f"the video is damaged ({_first_line(exc)})") from None
