@@ -170,7 +170,7 @@ def cli(repeat: int, env: dict) -> None:
         app_times, plain_times = [], []
         for _ in range(repeat):
             app_times.append(wall([sys.executable, "app.py", "run", "text-classification", text, "--model", str(model),
-                                   "--offline"]))
+                                   "--offline", "--models-dir", tmp]))
             plain_times.append(wall([sys.executable, str(plain), str(model), text]))
     a, b = statistics.median(app_times), statistics.median(plain_times)
     print(f"CLI text-classification (median of {repeat}): python app.py run {a:.2f} s, "

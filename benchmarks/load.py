@@ -29,15 +29,23 @@ from benchmarks.bench import free_port  # noqa: E402
 def workload(pack: Path):
     from gradio_client import handle_file
 
+    from core.registry import all_tasks, discover
+
+    tasks = {task.api_name: task for _, task in all_tasks(discover()).values()}
+
+    def call(api: str, **values):
+        """client.predict on the endpoint, with the file inputs not given sent as None."""
+        values = {**{name: None for name in tasks[api].file_inputs}, **values}
+        return lambda c: c.predict(**values, api_name="/" + api)
+
     image = Path(find_spec("gradio").origin).parent / "media_assets" / "images" / "cheetah.jpg"
     minilm, effnet = str(pack / "all-MiniLM-L6-v2"), str(pack / "efficientnet_lite0")
     return {
-        "/embed": (lambda c, i: c.predict(text=f"sentence number {i} about cats", model=minilm, api_name="/embed"), True),
-        "/image_classification": (lambda c, i: c.predict(image=handle_file(str(image)), model=effnet,
-                                                         api_name="/image_classification"), True),
-        "/tokenize": (lambda c, i: c.predict(text=f"토크나이저 test {i}", model=minilm, api_name="/tokenize"), True),
-        "/text_classification (refused)": (lambda c, i: c.predict(text="x", top_k=10**9, api_name="/text_classification"),
-                                           False),
+        "/embed": (lambda c, i: call("embed", text=f"sentence number {i} about cats", model=minilm)(c), True),
+        "/image_classification": (lambda c, i: call("image_classification", image=handle_file(str(image)),
+                                                    model=effnet)(c), True),
+        "/tokenize": (lambda c, i: call("tokenize", text=f"토크나이저 test {i}", model=minilm)(c), True),
+        "/text_classification (refused)": (lambda c, i: call("text_classification", text="x", top_k=10**9)(c), False),
     }
 
 
