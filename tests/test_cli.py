@@ -80,3 +80,13 @@ def test_errors_exit_2_with_one_line(tiny, tiny_root):
         lines = [line for line in out.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and expected in lines[0], (args, out.stderr)
         assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_global_options_go_before_or_after_the_subcommand(tiny_root, capsys):
+    import app
+
+    for argv in (["--models-dir", str(tiny_root), "--offline", "tasks", "--json"],
+                 ["tasks", "--json", "--models-dir", str(tiny_root), "--offline"]):
+        assert app.main(argv) == 0
+        rows = {r["task"]: r for r in json.loads(capsys.readouterr().out)}
+        assert any(str(tiny_root) in m for m in rows["text-classification"]["local_models"]), argv

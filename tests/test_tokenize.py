@@ -254,3 +254,11 @@ def test_cli_prints_the_encoding_and_fails_in_one_line(folder, reference):
              "--param", "return_tensors=None")
     assert ok.returncode == 0, ok.stderr
     assert "note: " in ok.stderr and "jamo" in ok.stderr
+
+
+def test_a_tokenizer_alone_reports_no_device_nor_dtype(manager, pack_dir):
+    from demos.tokenizer.tokenize import TASK
+
+    details = manager.run(TASK, str(pack_dir / "all-MiniLM-L6-v2"), {"text": "hello"}, {}).details
+    assert "device" not in details and "dtype" not in details
+    assert details["tokenizer_class"] if "tokenizer_class" in details else details["processor_class"]
