@@ -74,12 +74,12 @@ def main() -> None:
                 break
             except Exception:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("the app did not start")
+                    raise SystemExit("the app did not start") from None
                 time.sleep(0.3)
         server = psutil.Process(proc.pid)
         jobs = workload(pack)
         warm = Client(url, verbose=False)
-        for name, (call, ok) in jobs.items():  # load each model once, outside the measurement
+        for call, ok in jobs.values():  # load each model once, outside the measurement
             try:
                 call(warm, 0)
             except Exception:
