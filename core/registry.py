@@ -161,35 +161,28 @@ def subtabs(id: str, title: str, order: int, tasks: tuple[TaskSpec, ...] | list[
     return TabSpec(id=id, title=title, order=order, tasks=tasks, build=build)
 
 
+def _declared(package: str, name: str, kind: type) -> list:
+    """The `name` attribute (a `kind`) of every public module of `package`, in file order."""
+    pkg = importlib.import_module(package)
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            value = getattr(importlib.import_module(f"{package}.{info.name}"), name, None)
+            if isinstance(value, kind):
+                found.append(value)
+    return found
+
+
 def task_modules(package: str, order: tuple[str, ...] = ()) -> tuple[TaskSpec, ...]:
     """The TASK of every module in `package` (one file per task, named by its id), in the order of task
     ids given; a task file the order does not name comes after, by id. So a new task is one new file."""
-    pkg = importlib.import_module(package)
-    tasks = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package}.{info.name}")
-        task = getattr(module, "TASK", None)
-        if isinstance(task, TaskSpec):
-            tasks.append(task)
     rank = {task_id: i for i, task_id in enumerate(order)}
-    return tuple(sorted(tasks, key=lambda t: (rank.get(t.id, len(rank)), t.id)))
+    return tuple(sorted(_declared(package, "TASK", TaskSpec), key=lambda t: (rank.get(t.id, len(rank)), t.id)))
 
 
 def discover(package: str = "demos") -> list[TabSpec]:
-    """Import every module of `package` that defines SPEC; returns the specs sorted by order."""
-    pkg = importlib.import_module(package)
-    specs = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package}.{info.name}")
-        spec = getattr(module, "SPEC", None)
-        if isinstance(spec, TabSpec):
-            specs.append(spec)
-    specs.sort(key=lambda s: (s.order, s.id))
-    return specs
+    """The SPEC of every tab package in `package`, sorted by their order."""
+    return sorted(_declared(package, "SPEC", TabSpec), key=lambda s: (s.order, s.id))
 
 
 def all_tasks(tabs: list[TabSpec]) -> dict[str, tuple[TabSpec, TaskSpec]]:
