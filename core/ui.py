@@ -18,7 +18,7 @@ from core.params import Bool, Choice, Data, Field, File, Float, Int, Labels, Lin
 from core.registry import TaskSpec
 from core.settings import Settings
 
-__all__ = ["Context", "Panels", "jsonable", "widget", "widgets", "model_picker", "result_panels", "wire",
+__all__ = ["Context", "Panels", "jsonable", "label_scores", "widget", "widgets", "model_picker", "result_panels", "wire",
            "examples", "subtab_layout", "takes_request"]
 
 
@@ -53,6 +53,11 @@ class Panels:
 
 
 # ---- widgets from declared fields ------------------------------------------------------------------------
+def label_scores(items: list[dict]) -> dict[str, float]:
+    """gr.Label's value for a pipeline's [{"label", "score"}, ...]: label -> score."""
+    return {d["label"]: float(d["score"]) for d in items}
+
+
 def widget(ctx: Context, task: TaskSpec, name: str, **overrides) -> gr.components.Component:
     """The gradio component for the task's input or parameter `name`, derived from its declaration (kind,
     range, step, default, label, help); elem_id is "<api_name>_<name>". overrides are layout only (scale,

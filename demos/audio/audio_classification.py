@@ -32,7 +32,7 @@ def build(ctx) -> None:
     """Audio, model, top_k and the seconds to classify on the left; the label bars on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widgets, wire
+    from core.ui import examples, label_scores, model_picker, result_panels, widgets, wire
 
     tr = ctx.tr
     with gr.Row():
@@ -51,7 +51,7 @@ def build(ctx) -> None:
     panels = result_panels(ctx, TASK)
 
     def render(result) -> dict:
-        return {label: {d["label"]: float(d["score"]) for d in result.output}}
+        return {label: label_scores(result.output)}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label])
 

@@ -51,7 +51,7 @@ def build(ctx) -> None:
     """Text boxes, the model picker and parameters on the left; label bars and a per-line table on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widgets, wire
+    from core.ui import examples, label_scores, model_picker, result_panels, widgets, wire
 
     tr = ctx.tr
     with gr.Row():
@@ -72,7 +72,7 @@ def build(ctx) -> None:
     def render(result) -> dict:
         rows = _as_rows(result.output)
         table_rows = [[t, r[0]["label"], round(float(r[0]["score"]), 4)] for t, r in zip(result.inputs["text"], rows)]
-        return {label: {d["label"]: float(d["score"]) for d in rows[0]},
+        return {label: label_scores(rows[0]),
                 table: gr.update(value=table_rows, visible=len(rows) > 1)}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label, table], triggers=[fields["text"].submit])

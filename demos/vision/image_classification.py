@@ -23,16 +23,11 @@ def code(ref, inputs: dict, params: dict, place) -> str:
     return pipeline_snippet("image-classification", ref, place, inputs["image"], call_of(params))
 
 
-def scores(output: list[dict]) -> dict[str, float]:
-    """label -> score, for gr.Label."""
-    return {d["label"]: float(d["score"]) for d in output}
-
-
 def build(ctx) -> None:
     """The photo, the model picker and top_k on the left; the label bars on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widget, wire
+    from core.ui import examples, label_scores, model_picker, result_panels, widget, wire
 
     tr = ctx.tr
     with gr.Row():
@@ -47,7 +42,7 @@ def build(ctx) -> None:
     panels = result_panels(ctx, TASK)
 
     def render(result) -> dict:
-        return {label: scores(result.output)}
+        return {label: label_scores(result.output)}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label])
 

@@ -195,7 +195,7 @@ def build(ctx) -> None:
     """The clip, picker, num_frames and top_k on the left; the label bars and the frames seen on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widget, widgets, wire
+    from core.ui import examples, label_scores, model_picker, result_panels, widget, widgets, wire
 
     tr = ctx.tr
     api = TASK.api_name
@@ -215,7 +215,7 @@ def build(ctx) -> None:
     panels = result_panels(ctx, TASK)
 
     def render(result) -> dict:
-        return {label: {d["label"]: float(d["score"]) for d in result.output["labels"]},
+        return {label: label_scores(result.output["labels"]),
                 gallery: frame_gallery(result.output, result.facts["frames"])}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label, gallery])

@@ -7,7 +7,6 @@ from core.errors import UserError
 from core.params import Labels, Text
 from core.registry import Loader, TaskSpec
 from demos.vision.common import decode, example_rows, image_field, pipeline_snippet
-from demos.vision.image_classification import scores
 
 
 def call_of(inputs: dict, params: dict) -> dict:
@@ -42,7 +41,7 @@ def build(ctx) -> None:
     """The photo, the labels and the template on the left; the label bars on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widget, wire
+    from core.ui import examples, label_scores, model_picker, result_panels, widget, wire
 
     tr = ctx.tr
     with gr.Row():
@@ -59,7 +58,7 @@ def build(ctx) -> None:
     panels = result_panels(ctx, TASK)
 
     def render(result) -> dict:
-        return {label: scores(result.output)}
+        return {label: label_scores(result.output)}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label],
          triggers=[fields["candidate_labels"].submit])
