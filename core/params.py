@@ -56,10 +56,6 @@ class Field:
         Raises UserError("bad_param") with one line naming the field and the rule."""
         raise NotImplementedError
 
-    def doc(self) -> str:
-        """One line for the API docs and `tasks --json`."""
-        return f"{self.kind}, default {self.default!r}"
-
     def describe(self) -> dict:
         """The declaration as JSON-ready data (for `python app.py tasks --json` and the API docs)."""
         out = {"name": self.name, "kind": self.kind, "default": self.default, "label": self.title}
@@ -113,9 +109,6 @@ class Int(Field):
             limits.check(self.limit, number, self.name)
         return int(number)
 
-    def doc(self) -> str:
-        return f"int in [{self.minimum}, {self.maximum}], default {self.default}"
-
     def describe(self) -> dict:
         return {**super().describe(), "minimum": self.minimum, "maximum": self.maximum, "step": self.step}
 
@@ -139,9 +132,6 @@ class Float(Field):
         if self.limit:
             limits.check(self.limit, number, self.name)
         return float(number)
-
-    def doc(self) -> str:
-        return f"float in [{self.minimum:g}, {self.maximum:g}], default {self.default:g}"
 
     def describe(self) -> dict:
         return {**super().describe(), "minimum": self.minimum, "maximum": self.maximum, "step": self.step}
@@ -195,9 +185,6 @@ class Choice(Field):
                 return choice
         raise self.bad(f"one of {', '.join(self.choices)}; got {text[:40]!r}")
 
-    def doc(self) -> str:
-        return f"one of {', '.join(self.choices)}; default {self.default!r}"
-
     def describe(self) -> dict:
         return {**super().describe(), "choices": list(self.choices)}
 
@@ -230,9 +217,6 @@ class Text(Field):
             raise UserError("empty_input", what=self.title)
         return value
 
-    def doc(self) -> str:
-        return f"text, at most {self.max_chars:,} characters" + (", required" if self.required else "")
-
     def describe(self) -> dict:
         return {**super().describe(), "max_chars": self.max_chars}
 
@@ -264,9 +248,6 @@ class Lines(Text):
         limits.check("text_chars", len(joined), self.title)
         limits.check("lines", len(items), self.title)
         return items
-
-    def doc(self) -> str:
-        return f"text, one item per line: at most {self.max_items} lines, {self.max_chars:,} characters"
 
     def describe(self) -> dict:
         return {**super().describe(), "max_items": self.max_items}
@@ -307,9 +288,6 @@ class Labels(Field):
             raise UserError("too_large", what=self.title,
                             detail=f"a label of {len(long):,} characters; at most {self.max_chars}")
         return items
-
-    def doc(self) -> str:
-        return f"labels separated by commas, at most {self.max_items}"
 
     def describe(self) -> dict:
         return {**super().describe(), "default": list(self.default), "max_items": self.max_items}
@@ -365,9 +343,6 @@ class File(Field):
         if isinstance(value, (str, bytes)) or hasattr(value, "__fspath__"):
             return str(value if not isinstance(value, bytes) else value.decode())
         return value  # already decoded (an array, an image, (rate, samples)): the task's reader checks it
-
-    def doc(self) -> str:
-        return f"{self.media} file (path)" + ("" if self.required else ", optional")
 
     def describe(self) -> dict:
         return {**super().describe(), "media": self.media}

@@ -84,9 +84,6 @@ class AudioFile(File):
         source = super().parse(value)
         return None if source is None else Clip(source, what=self.title, max_seconds=self.max_seconds)
 
-    def doc(self) -> str:
-        return f"audio file (path), at most {self.max_seconds:g} s" + ("" if self.required else ", optional")
-
     def describe(self) -> dict:
         return {**super().describe(), "max_seconds": self.max_seconds}
 

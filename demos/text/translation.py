@@ -46,9 +46,6 @@ class LanguageCode(Choice):
             raise self.bad(f"expected a language code such as {', '.join(self.choices)}; got {text[:40]!r}")
         return text
 
-    def doc(self) -> str:
-        return f"a language code such as {', '.join(self.choices)}; default {self.default!r}"
-
 
 def translation_prefix(tokenizer, config, src_lang: str, tgt_lang: str) -> tuple[str, dict]:
     """(prefix, generation defaults) for translating src_lang -> tgt_lang with this model.

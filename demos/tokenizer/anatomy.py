@@ -358,9 +358,6 @@ class _Items(Text):
             raise UserError("too_large", what=self.title, detail=f"{len(items):,} items; at most {self.max_items:,}")
         return items
 
-    def doc(self) -> str:
-        return f"{super().doc()}; at most {self.max_items:,} items"
-
     def describe(self) -> dict:
         return {**super().describe(), "max_items": self.max_items}
 

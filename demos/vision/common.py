@@ -158,9 +158,6 @@ class Point(Text):
             raise self.bad(f"x and y must be pixels from 0 to {MAX_COORDINATE:g}, got {str(value)[:40]!r}")
         return x, y
 
-    def doc(self) -> str:
-        return "x, y in pixels of the image (empty: none)"
-
 
 @dataclass(frozen=True)
 class Ints(Text):
@@ -199,9 +196,6 @@ class Ints(Text):
         if len(numbers) > self.max_items:
             raise UserError("too_large", what=self.title, detail=f"{len(numbers)} numbers; at most {self.max_items}")
         return sorted(set(numbers))
-
-    def doc(self) -> str:
-        return f"whole numbers in [{self.minimum}, {self.maximum}] separated by commas, at most {self.max_items}"
 
 
 # ---- widgets (gradio is imported when they are built) --------------------------------------------------
