@@ -102,6 +102,15 @@ def _fix_for_v4(folder: Path) -> None:
 
     _edit(folder / "preprocessor_config.json", swin2sr)
 
+    def blip_inputs(data):
+        # 5.x's BLIP processor drops token_type_ids itself; 4.x passes them to generate(), which refuses them
+        if str(data.get("processor_class", "")).startswith("Blip") and "model_input_names" not in data:
+            data["model_input_names"] = ["input_ids", "attention_mask"]
+            return None
+        return False
+
+    _edit(folder / "tokenizer_config.json", blip_inputs)
+
 
 def image(path) -> dict:
     return {"$image": str(path)}

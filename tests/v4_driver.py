@@ -74,6 +74,9 @@ def main() -> None:
                 pipe = transformers.pipeline(case["task"], model=case["model"], device="cpu", **case.get("init", {}))
                 for name, value in case.get("generation", {}).items():
                     setattr(pipe.model.generation_config, name, value)
+                    # pipelines that call generate keep their own copy, made at init, and pass it to generate
+                    if getattr(pipe, "generation_config", None) is not None:
+                        setattr(pipe.generation_config, name, value)
                 pipes[key] = pipe
             torch.manual_seed(0)
             out = pipes[key](decode(case["inputs"]), **decode(case.get("call", {})))
