@@ -75,7 +75,7 @@ def build_app(settings: Settings, manager=None) -> App:
     with gr.Blocks(title="Transformers Playground") as demo:
         gr.Markdown(tr("# 🤗 Transformers Playground"), elem_id="title")
         gr.Markdown(tr(subtitle), elem_id="subtitle")
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):
             for tab in tabs:
                 with gr.Tab(tr(tab.title), id=tab.id, elem_id=f"tab_{tab.id}"):
                     tab.build(ctx)

@@ -240,7 +240,7 @@ def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Example
 
 def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:
     """Each task's build(ctx) in a sub-tab of its own, in order."""
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every sub-tab stays visible: no "more tabs" menu
         for task in tasks:
             with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
                 task.build(ctx)

@@ -31,7 +31,7 @@ def build(ctx) -> None:
 
     shared = rows_panel(ctx, list(TASKS))
     buttons = list(shared.runs.values())
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every sub-tab stays visible: no "more tabs" menu
         for task in TASKS:
             with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}") as tab:
                 task.build(ctx, shared)
