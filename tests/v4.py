@@ -95,8 +95,9 @@ def _fix_for_v4(folder: Path) -> None:
             (folder / "preprocessor_config.json").write_text(json.dumps(nested, indent=2), encoding="utf-8")
 
     def swin2sr(data):
+        # 4.57 reads size_divisor (pad_size only when size_divisor is None, and its default is 8); 4.52 pad_size
         if data.get("image_processor_type", "").startswith("Swin2SR") and "size_divisor" in data:
-            data["pad_size"] = data.pop("size_divisor")
+            data["pad_size"] = data["size_divisor"]
             return None
         return False
 

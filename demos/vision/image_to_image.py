@@ -1,13 +1,18 @@
 """image-to-image: super-resolution (Swin2SR ×2 / ×4). transformers 5 removed the "image-to-image" pipeline,
 so the app runs (and shows) the AutoClass code: AutoImageProcessor + AutoModelForImageToImage; the result is
-shown next to a plain bicubic enlargement."""
+shown next to a plain bicubic enlargement.
+
+The image processor pads the input (to a multiple of the model's window, always adding at least one row and
+column), so the model's reconstruction is a little larger than input x scale. transformers 4.57.6's
+pipeline("image-to-image") returned that padded reconstruction; the app crops the padding off by default
+(crop_padding), and crop_padding=False gives 4.57.6's image pixel for pixel."""
 
 from __future__ import annotations
 
 from core import images
 from core.codegen import from_pretrained
-from core.i18n import say
-from core.params import Int
+from core.i18n import note, say
+from core.params import Bool, Int
 from core.registry import Loader, Output, TaskSpec
 from demos.vision.common import autoclass_snippet, decode, example_rows, image_field
 
@@ -16,11 +21,16 @@ MAX_INPUT_PIXELS = 256 * 256
 YOUR_IMAGE = "your image **{w}×{h}**"
 DOWNSCALED = "downscaled for the model to **{w}×{h}**"
 UPSCALED = "upscaled ×{scale} to **{w}×{h}**"
+CROPPED = ("✂️ The model's output was {pw}×{ph} (the processor pads the input): the padding was cropped off, "
+           "to {w}×{h}. transformers 4.57.6's pipeline(\"image-to-image\") kept it: untick crop_padding for "
+           "that image.")
+KEPT = ("🧩 The padding is kept, as transformers 4.57.6's pipeline(\"image-to-image\") returned it: "
+        "{pw}×{ph} instead of {w}×{h}.")
 
 
 def run(bundle, inputs: dict, params: dict) -> Output:
     """{"original_size", "input_size" (what the model got), "scale", "output_size", "image": PNG data URI};
-    facts: the model's input and the upscaled image."""
+    notes: the padding cropped or kept; facts: the model's input and the upscaled image."""
     import numpy as np
     import torch
     from PIL import Image
@@ -33,18 +43,31 @@ def run(bundle, inputs: dict, params: dict) -> Output:
     reconstruction = outputs.reconstruction
     scale = getattr(model.config, "upscale", None) or reconstruction.shape[-1] // batch["pixel_values"].shape[-1]
     pixels = reconstruction[0].float().clamp(0, 1).cpu().numpy()
-    pixels = pixels[:, : image.height * scale, : image.width * scale]  # drop the processor's padding
+    padded_h, padded_w = pixels.shape[1:]
+    width, height = image.width * scale, image.height * scale
+    if params["crop_padding"]:
+        pixels = pixels[:, :height, :width]
     upscaled = Image.fromarray((np.moveaxis(pixels, 0, -1) * 255).round().astype(np.uint8))
     value = {"original_size": list(image.info["original_size"]), "input_size": list(image.size),
              "scale": int(scale), "output_size": list(upscaled.size), "image": images.to_data_uri(upscaled)}
-    return Output(value, facts={"input": image, "upscaled": upscaled})
+    notes = ()
+    if (padded_w, padded_h) != (width, height):
+        notes = (note(CROPPED if params["crop_padding"] else KEPT, pw=padded_w, ph=padded_h, w=width, h=height),)
+    return Output(value, notes=notes, facts={"input": image, "upscaled": upscaled})
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
+    if params["crop_padding"]:
+        crop = ["pixels = pixels[:, : image.height * scale, : image.width * scale]  # drop the padding"]
+        what = ("With crop_padding (the app's default) the processor's padding is cropped off;\n"
+                "4.57.6 kept it (crop_padding=False gives its image pixel for pixel).")
+    else:
+        crop = ["# the padding is kept, as 4.57.6's pipeline returned it"]
+        what = "This matches transformers 4.57.6's image-to-image pipeline pixel for pixel (padding kept)."
     return autoclass_snippet(
         ref, place, inputs["image"], max_pixels=params["max_input_pixels"],
         note='transformers 4.x: pipeline("image-to-image", model=...); 5.x removed that task (KeyError),\n'
-             "so this is the AutoClass code the app runs.",
+             f"so this is the AutoClass code the app runs. {what}",
         imports=("import numpy as np", "import torch", "from PIL import Image",
                  "from transformers import AutoImageProcessor, AutoModelForImageToImage"),
         load=[from_pretrained("AutoImageProcessor", ref, var="processor"),
@@ -54,7 +77,7 @@ def code(ref, inputs: dict, params: dict, place) -> str:
               "    outputs = model(**inputs)",
               "scale = model.config.upscale",
               "pixels = outputs.reconstruction[0].float().clamp(0, 1).cpu().numpy()  # (3, H, W), padded",
-              "pixels = pixels[:, : image.height * scale, : image.width * scale]  # drop the padding",
+              *crop,
               "upscaled = Image.fromarray((np.moveaxis(pixels, 0, -1) * 255).round().astype(np.uint8))",
               "upscaled.save('upscaled.png')",
               "print(image.size, '->', upscaled.size)"])
@@ -84,6 +107,7 @@ def build(ctx) -> None:
             fields = {"image": widget(ctx, TASK, "image")}
             model = model_picker(ctx, TASK)
             fields["max_input_pixels"] = widget(ctx, TASK, "max_input_pixels")
+            fields["crop_padding"] = widget(ctx, TASK, "crop_padding")
             run_button = gr.Button(tr("Run"), variant="primary", elem_id=f"{api}_run")
             gr.Markdown(tr("transformers 5 removed `pipeline(\"image-to-image\")`: this tab runs "
                            "AutoModelForImageToImage, as the code below shows."))
@@ -116,7 +140,10 @@ TASK = TaskSpec(
     inputs=(image_field(),),
     params=(Int("max_input_pixels", MAX_INPUT_PIXELS, 1024, 512 * 512, step=1, label="max_input_pixels",
                 help="Larger inputs are downscaled first: Swin2SR is slow on a CPU",
-                widget=(("component", "number"),)),),
+                widget=(("component", "number"),)),
+            Bool("crop_padding", True, label="Crop the padding (4.x kept it)",
+                 help="The processor pads the input; on: the output is exactly input × scale; off: the padded "
+                      "reconstruction, as transformers 4.57.6's pipeline returned it")),
     architectures=("ForImageSuperResolution",),
     description="A larger, sharper image (Swin2SR ×2 / ×4), next to a plain bicubic enlargement.",
     build=build,
