@@ -16,7 +16,7 @@ from demos.text import text_generation
 from demos.text.generation_fields import generation_fields, generation_kwargs
 from demos.text.text_generation import TASK
 from tests.conftest import ROOT
-from tests.text_generation_helpers import notes_text, open_task, printed_by, value_of
+from tests.text_generation_helpers import eos_at_once_model, notes_text, open_task, printed_by, value_of
 
 GREEDY = {"do_sample": False, "max_new_tokens": 6}
 RINGS = "Three Rings for the Elven-kings under the sky"
@@ -112,6 +112,42 @@ def outcome(output, text: str, system_prompt: str = "") -> RunResult:
     """The RunResult a run with this output would give (notes made as the run makes them)."""
     inputs, parsed = TASK.parse({"text": text, "system_prompt": system_prompt}, params())
     return RunResult(output, "", {}, inputs, parsed, text_generation.notes_for(output, inputs, parsed))
+
+
+@pytest.fixture(scope="module")
+def eos_model(tiny, tiny_root):
+    """In a --models-dir folder, so the app (and its browser test) may load it."""
+    return eos_at_once_model(tiny["gpt2"], tiny_root / "gpt2-eos-at-once")
+
+
+def test_an_empty_generation_says_why(manager, eos_model):
+    result = run(manager, eos_model, RINGS, **GREEDY)
+    assert result.output == [{"generated_text": RINGS}]
+    assert "first new token was the end-of-text token '<|endoftext|>'" in notes_text(result)
+    assert "텍스트 끝 토큰 '<|endoftext|>'" in result.notes[-1].text("ko")
+    streamed = list(manager.stream(TASK, str(eos_model), {"text": RINGS, "system_prompt": ""}, params(**GREEDY)))
+    assert [r.output for r in streamed] == [result.output]
+    assert "end-of-text token" in notes_text(streamed[-1])
+    several = run(manager, eos_model, f"{RINGS}\nNine for Mortal Men", **GREEDY)
+    assert "for prompt(s) 1, 2" in notes_text(several)
+
+
+def test_a_text_generated_says_nothing_about_emptiness(manager, tiny):
+    assert "∅" not in notes_text(run(manager, tiny["gpt2"], RINGS, **GREEDY))
+
+
+def test_empty_generation_reasons():
+    """Every reason, from the ids generated after the prompt (a real tokenizer: the pack's SmolLM2)."""
+    from transformers import AutoTokenizer
+
+    from demos.text.generation_fields import empty_generation_note
+    tok = AutoTokenizer.from_pretrained(str(ROOT / "pack" / "SmolLM2-135M-Instruct"))
+    special = tok.convert_tokens_to_ids("<|im_start|>")
+    assert "no tokens" in empty_generation_note(tok, []).text()
+    assert "'<|im_end|>'" in empty_generation_note(tok, [tok.eos_token_id, 5]).text()
+    assert "are all special tokens" in empty_generation_note(tok, [special, special]).text()
+    blank = tok(" \n\n")["input_ids"]
+    assert f"only spaces or line breaks ({len(blank)} token(s): ' \\n\\n')" in empty_generation_note(tok, blank).text()
 
 
 def test_render_shows_the_reply_or_the_continuation():
@@ -246,3 +282,14 @@ def test_browser_streams_a_chat_answer(page, base_url, pack_dir, shoot):
     expect(output).not_to_contain_text("<|im_start|>")
     expect(page.locator("#text_generation_code")).to_contain_text(re.compile("messages = "))
     shoot(page, "text_text_generation")
+
+
+def test_an_empty_seq2seq_output_gets_a_note():
+    from demos.text.seq2seq_common import with_notes
+
+    out = with_notes([{"summary_text": "A text.", "truncated": False}, {"summary_text": " ", "truncated": False}])
+    assert [n.text() for n in out.notes] == [
+        "∅ Line 2 gave no text: the model generated its end-of-text token at once (or only special tokens, which "
+        "decoding skips). Random or untrained models often do; try another model, or min_length."]
+    assert out.notes[0].text("ko").startswith("∅ 2번째 줄에서 텍스트가 나오지 않았습니다")
+    assert not with_notes([{"translation_text": "Hallo", "truncated": False}]).notes

@@ -61,3 +61,24 @@ def browser_example_run(page, base_url, model_path: str, *, api_name: str, title
     tab.get_by_text("Raw output (JSON)").click()
     expect(page.locator(f"#{api_name}_raw")).to_contain_text(key)
     expect(page.locator(f"#{api_name}_raw")).to_contain_text("truncated")
+
+
+def eos_at_once_model(src, dest):
+    """A copy of a tiny GPT-2 whose first new token is always end-of-text: the final layer norm outputs one
+    constant vector b (weight 0, bias b) and eos's (tied) embedding is 10 b, so eos has the largest logit for
+    every input. Generation then ends at once with an empty text."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(src, dest)
+    model = AutoModelForCausalLM.from_pretrained(src)
+    with torch.no_grad():
+        b = torch.randn(model.config.n_embd, generator=torch.Generator().manual_seed(0))
+        model.transformer.ln_f.weight.zero_()
+        model.transformer.ln_f.bias.copy_(b)
+        model.transformer.wte.weight[model.config.eos_token_id] = 10 * b
+    model.save_pretrained(dest)
+    return dest

@@ -87,3 +87,35 @@ def generation_widgets(ctx, task, names: list[str] | tuple[str, ...] | None = No
             for name in row:
                 components[name] = widget(ctx, task, name)
     return components
+
+
+# ---- why a generation came out empty ---------------------------------------------------------------------
+EMPTY_EOS = ("∅ The model generated no text: its first new token was the end-of-text token {eos}, so generation "
+             "stopped at once. Try another prompt, do_sample, or a larger (or instruct) model.")
+EMPTY_SPECIAL = ("∅ The model generated no text: its {n} new token(s) ({tokens}) are all special tokens, which "
+                 "decoding skips (skip_special_tokens=True).")
+EMPTY_BLANK = "∅ The model generated only spaces or line breaks ({n} token(s): {tokens})."
+EMPTY_SEQ2SEQ = ("∅ {which} gave no text: the model generated its end-of-text token at once (or only special tokens, "
+                 "which decoding skips). Random or untrained models often do; try another model, or min_length.")
+EMPTY_NONE = ("∅ The model generated no tokens: the length limit (max_new_tokens / max_length) left no room after "
+              "the prompt.")
+
+
+def empty_generation_note(tokenizer, new_ids: list[int], eos_ids=()):
+    """A note saying why a generation's text is empty (or blank), from the ids it generated after the prompt:
+    none at all, end-of-text at once (eos_ids: the generation config's, besides the tokenizer's), only special
+    tokens, or only whitespace."""
+    from core.i18n import note
+
+    new_ids = [int(i) for i in new_ids]
+    if not new_ids:
+        return note(EMPTY_NONE)
+    tokens = tokenizer.convert_ids_to_tokens(new_ids[:8])
+    shown = ", ".join(map(repr, tokens)) + (" …" if len(new_ids) > 8 else "")
+    eos = {int(i) for i in eos_ids} | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+    if new_ids[0] in eos:
+        return note(EMPTY_EOS, eos=repr(tokens[0]))
+    if set(new_ids) <= set(tokenizer.all_special_ids):
+        return note(EMPTY_SPECIAL, n=len(new_ids), tokens=shown)
+    blanks = ", ".join(repr(tokenizer.decode([i])) for i in new_ids[:8]) + (" …" if len(new_ids) > 8 else "")
+    return note(EMPTY_BLANK, n=len(new_ids), tokens=blanks)

@@ -15,6 +15,7 @@ from core.i18n import Note, note
 from core.params import Lines
 from core.registry import Loader, Output
 from demos.text.common import token_limit
+from demos.text.generation_fields import EMPTY_SEQ2SEQ
 
 LOADER = Loader.auto("AutoModelForSeq2SeqLM", "AutoTokenizer")
 ARCHITECTURES = (
@@ -75,6 +76,10 @@ def with_notes(results: list[dict]) -> Output:
     """The results, with a note naming the lines that were cut to the model's limit."""
     cut = [i + 1 for i, item in enumerate(results) if item.get("truncated")]
     notes = (note(TRUNCATED, which=which_lines(cut, len(results))),) if cut else ()
+    empty = [i + 1 for i, item in enumerate(results)
+             if not any(str(v).strip() for k, v in item.items() if k.endswith("_text"))]
+    if empty:
+        notes += (note(EMPTY_SEQ2SEQ, which=which_lines(empty, len(results))),)
     return Output(results, notes=notes)
 
 

@@ -18,7 +18,7 @@ from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.i18n import note
 from core.params import Bool, Lines, Text
 from core.registry import Loader, Output, TaskSpec
-from demos.text.generation_fields import generation_fields, generation_kwargs
+from demos.text.generation_fields import empty_generation_note, generation_fields, generation_kwargs
 
 
 # ---- the call --------------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def run(pipe, inputs: dict, params: dict) -> Output:
     items, kwargs = generation_call(uses_chat(is_chat_pipe(pipe), params), inputs, params)
     _prepare(pipe, params, kwargs)
     output = pipe(items, **kwargs)
-    return Output(output, notes=notes_for(output, inputs, params))
+    return Output(output, notes=notes_for(output, inputs, params) + empty_notes(pipe, items, kwargs, params, output))
 
 
 def streams(items: Any, kwargs: dict) -> bool:
@@ -92,7 +92,8 @@ def stream(pipe, inputs: dict, params: dict) -> Iterator[Output]:
     for output in stream_generation(pipe.tokenizer, lambda extra: pipe(items, **extra, **kwargs),
                                     lambda text: [{"generated_text": _partial(items, text)}],
                                     "text-generation-stream"):
-        yield Output(output, notes=notes_for(output, inputs, params))
+        # only the pipeline's own final output can be empty: partial texts are yielded when a piece arrives
+        yield Output(output, notes=notes_for(output, inputs, params) + empty_notes(pipe, items, kwargs, params, output))
 
 
 def _partial(item: str | list[dict], text: str) -> str | list[dict]:
@@ -106,6 +107,8 @@ def _partial(item: str | list[dict], text: str) -> str | list[dict]:
 CHAT_NOTE = ("💬 Chat model: the prompt went in as a conversation through the model's chat template; shown is the "
              "assistant's reply (the raw output has the whole conversation).")
 SYSTEM_UNUSED_NOTE = "ℹ️ The system prompt was not used: only chat models (with a chat template) take one."
+EMPTY_SOME = ("∅ No text (or only spaces) for prompt(s) {prompts}: the model ended them at once or generated only "
+              "special tokens; run one of them alone to see which.")
 NO_STREAM_NOTE = ("⏳ Several prompts or num_return_sequences > 1: no streaming, every text appears when generation "
                   "ends (streaming follows one text at a time).")
 
@@ -128,6 +131,38 @@ def notes_for(output: list, inputs: dict, params: dict) -> tuple:
     if len(inputs["text"]) > 1 or params["num_return_sequences"] > 1:
         notes.append(note(NO_STREAM_NOTE))
     return tuple(notes)
+
+
+def new_token_ids(pipe, item: Any, kwargs: dict, params: dict) -> list[int]:
+    """The ids one prompt (or chat) generated after its prompt: the same call again with return_tensors=True
+    (and the same seed), minus the prompt as the pipeline's own preprocessing encodes it."""
+    preprocess_params, _, _ = pipe._sanitize_parameters(**kwargs)
+    prompt = pipe.preprocess(item, **preprocess_params)["input_ids"]
+    _prepare(pipe, params, kwargs)
+    full = pipe(item, **kwargs, return_tensors=True)[0]["generated_token_ids"]
+    return list(full)[prompt.shape[-1]:]
+
+
+def empty_notes(pipe, items: Any, kwargs: dict, params: dict, output: list) -> tuple:
+    """Why a text came out empty or blank: for one prompt the ids it generated say which reason (see
+    empty_generation_note); for several, which prompts."""
+    empty = [p for p, res in enumerate(results_of(output), start=1)
+             if any(not _new_text(seq.get("generated_text", ""), items, p).strip() for seq in res)]
+    if not empty:
+        return ()
+    if len(results_of(output)) > 1 or kwargs.get("num_return_sequences", 1) > 1:
+        return (note(EMPTY_SOME, prompts=", ".join(map(str, empty))),)
+    eos = pipe.model.generation_config.eos_token_id
+    eos_ids = eos if isinstance(eos, list) else [] if eos is None else [eos]
+    return (empty_generation_note(pipe.tokenizer, new_token_ids(pipe, items, kwargs, params), eos_ids),)
+
+
+def _new_text(generated: str | list[dict], items: Any, p: int) -> str:
+    """The new part of prompt p's generated_text (the reply of a chat)."""
+    if isinstance(generated, list):
+        return generated[-1].get("content", "") if generated else ""
+    prompt = items if isinstance(items, str) else items[p - 1] if isinstance(items[p - 1], str) else ""
+    return generated[len(prompt):] if generated.startswith(prompt) else generated
 
 
 # ---- the code --------------------------------------------------------------------------------------------
