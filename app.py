@@ -22,6 +22,12 @@ from core.settings import (
 
 COMMANDS = ("serve", "tasks", "run", "offline-pack")
 
+# A failed run is told once, in the toast: gradio would also stamp an untranslated "Error" over every output
+# of the event (three of them in the Embeddings tab), hiding what they showed before.
+CSS = """
+[data-testid="status-tracker"]:has(> .error) { display: none !important; }
+"""
+
 
 @dataclass
 class App:
@@ -48,6 +54,7 @@ class App:
             prevent_thread_lock=True,
             i18n=self.ctx.tr.i18n(),
             theme=gr.themes.Soft(),
+            css=CSS,
             footer_links=["api", "settings"],
             ssr_mode=False,
             app_kwargs={"middleware": [guard]},
