@@ -1,5 +1,6 @@
 """Image captioning on a tiny random BLIP (structure only): with and without a prompt, the shown
-image-text-to-text code executed and compared, transformers' argument names, the bounds, the API and the CLI."""
+image-text-to-text code executed and compared, transformers' argument names, the bounds, the API and the CLI;
+against transformers 4.57.6's image-to-text pipeline (with and without a prompt and max_new_tokens)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pytest
 from core.errors import UserError
 from core.ui import jsonable
 from demos.multimodal.common import picture
-from demos.multimodal.image_to_text import TASK
+from demos.multimodal.image_to_text import TASK, length_kwargs
+from tests.v4 import image, run_v4, v4_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAPTION = TASK
@@ -46,12 +48,57 @@ def test_captioning_with_and_without_a_prompt(manager, tiny):
         assert jsonable(run_code(result.code)) == jsonable(result.output)
 
 
+# (image, the app's prompt, the app's max_new_tokens (0: its default), 4.x's call: no prompt / no max_new_tokens
+# when the app leaves them empty, as 4.x users called the pipeline)
+V4_CASES = (
+    ("chelsea", "", 0), ("chelsea", "", 5), ("chelsea", "a picture of", 7),
+    ("chelsea", "A  Picture of", 0),  # 4.x decodes the prompt as the tokenizer reads it
+    ("astronaut", "a photography of", 12), ("coffee", "", 1), ("astronaut", "what is", 0),
+)
+
+
+@pytest.fixture(scope="module")
+def against_v4(manager, tiny):
+    """[(case, the app's output, 4.57.6's output)], all cases in one 4.x call."""
+    model = str(tiny["blip-caption"])
+    runs, cases = [], []
+    for name, prompt, tokens in V4_CASES:
+        runs.append(manager.run(CAPTION, model, {"image": picture(name), "text": prompt}, {"max_new_tokens": tokens}))
+        call = {"prompt": prompt} if prompt else {}
+        if tokens:
+            call["max_new_tokens"] = tokens
+        cases.append({"task": "image-to-text", "model": str(v4_folder(model)), "inputs": image(picture(name)),
+                      "call": call})
+    return list(zip(V4_CASES, runs, run_v4(cases)))
+
+
+@pytest.mark.v4
+def test_captions_equal_4x(against_v4):
+    lengths = set()
+    for case, result, v4 in against_v4:
+        [ours] = result.output
+        assert [{"generated_text": ours["generated_text"]}] == v4, case
+        assert ours["input_text"] == case[1]
+        lengths.add(len(ours["generated_text"]))
+        assert "4.57.6" in result.code
+    assert len(lengths) > 3  # the cases are not all the same caption
+
+
+def test_default_length_is_the_4x_pipelines():
+    """0 = 4.57.6's image-to-text default: the model's max_new_tokens, its max_length unless it is 20, else 256."""
+    assert length_kwargs(9, {"max_new_tokens": 40}) == {"max_new_tokens": 9}
+    assert length_kwargs(0, {"max_length": 20}) == {"max_new_tokens": 256}
+    assert length_kwargs(0, {}) == {"max_new_tokens": 256}
+    assert length_kwargs(0, {"max_length": 40}) == {"generate_kwargs": {"max_length": 40}}
+    assert length_kwargs(0, {"max_length": 40, "max_new_tokens": 30}) == {"max_new_tokens": 30}
+
+
 def test_transformers_names_and_bounds(manager, tiny):
     model = str(tiny["blip-caption"])
     [out] = manager.run(CAPTION, model, {"images": CAT, "prompt": "a picture of"}, {"max_new_tokens": 3}).output
     assert out["input_text"] == "a picture of"
-    for inputs, params, key in (({"image": CAT}, {"max_new_tokens": 101}, "bad_param"),
-                                ({"image": CAT}, {"max_new_tokens": 0}, "bad_param"),
+    for inputs, params, key in (({"image": CAT}, {"max_new_tokens": 257}, "bad_param"),
+                                ({"image": CAT}, {"max_new_tokens": -1}, "bad_param"),
                                 ({"image": CAT, "text": "x" * 1001}, {}, "too_large"),
                                 ({"image": None}, {}, "empty_input")):
         with pytest.raises(UserError) as err:

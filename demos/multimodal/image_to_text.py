@@ -3,6 +3,10 @@
 transformers 5 routes `pipeline("image-to-text")` to the image-text-to-text pipeline, which requires a
 `text` argument: "" captions from scratch, a prompt such as "a picture of" is continued (BLIP). The app calls
 image-text-to-text directly and shows that call; the model (BLIP) is loaded once for both multimodal tasks.
+
+The result matches transformers 4.57.6's image-to-text pipeline: the caption is the whole generated sequence
+decoded (prompt included, as the tokenizer reads it: "A  Picture of" comes back "a picture of"), where 5.x's
+text output would glue the prompt as typed to the new words; max_new_tokens=0 is 4.57.6's default length.
 """
 
 from __future__ import annotations
@@ -13,27 +17,52 @@ from core.registry import Loader, TaskSpec
 from demos.multimodal.common import autoclass_snippet, image_field, model_image, picture, rows_with_files
 
 NOTE = ('transformers 5 sends pipeline("image-to-text") to "image-text-to-text", which needs text=:\n'
-        '"" captions from scratch, a prompt such as "a picture of" is continued.')
+        '"" captions from scratch, a prompt such as "a picture of" is continued.\n'
+        "This matches transformers 4.57.6's image-to-text pipeline: the whole sequence decoded, prompt included.")
+PIPELINE_NEW_TOKENS = 256  # the image-to-text pipeline's default length in 4.57.6
 
 
-def call_of(inputs: dict, params: dict) -> tuple[str, dict]:
+def length_kwargs(max_new_tokens: int, generation: dict) -> dict:
+    """The generation length: max_new_tokens, or for 0 the 4.57.6 pipeline's default from the model's
+    generation config (its max_new_tokens; else its max_length unless that is the library's 20; else 256)."""
+    if max_new_tokens:
+        return {"max_new_tokens": max_new_tokens}
+    if generation.get("max_new_tokens"):
+        return {"max_new_tokens": generation["max_new_tokens"]}
+    if generation.get("max_length") not in (None, 20):
+        return {"generate_kwargs": {"max_length": generation["max_length"]}}
+    return {"max_new_tokens": PIPELINE_NEW_TOKENS}
+
+
+def call_of(inputs: dict, params: dict, generation: dict) -> tuple[str, dict]:
     """(prompt, keyword arguments) of the pipeline call."""
-    return inputs["text"].strip(), {"max_new_tokens": params["max_new_tokens"]}
+    return inputs["text"].strip(), {**length_kwargs(params["max_new_tokens"], generation), "return_tensors": True}
 
 
 def run(pipe, inputs: dict, params: dict) -> list[dict]:
-    """[{"input_text": prompt, "generated_text": caption (starting with the prompt)}]"""
-    prompt, kwargs = call_of(inputs, params)
-    return pipe(images=model_image(inputs["image"]), text=prompt, **kwargs)
+    """[{"input_text": prompt, "generated_text": the whole sequence decoded (the prompt as the tokenizer reads
+    it, then the caption)}]"""
+    generation = pipe.model.generation_config.to_dict() if pipe.model.generation_config is not None else {}
+    prompt, kwargs = call_of(inputs, params, generation)
+    out = pipe(images=model_image(inputs["image"]), text=prompt, **kwargs)
+    return [{"input_text": o["input_text"],
+             "generated_text": pipe.tokenizer.decode(o["generated_token_ids"], skip_special_tokens=True)} for o in out]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
-    prompt, kwargs = call_of(inputs, params)
+    from demos.audio.common import model_json
+
+    prompt, kwargs = call_of(inputs, params, model_json(ref, "generation_config.json"))
     load = call_args("image-text-to-text", model=ref.source, **source_kwargs(ref), **place_kwargs(place))
     return autoclass_snippet(
         ref, place, inputs["image"], imports=("from transformers import pipeline",),
         load=[f"pipe = pipeline({load})"],
-        body=[f"result = pipe(images=image, {call_args(text=prompt, **kwargs)})", "print(result)"],
+        body=[f"out = pipe(images=image, {call_args(text=prompt, **kwargs)})",
+              "# the whole sequence decoded, as 4.57.6 did (5.x's text output glues your prompt, as typed, to it)",
+              'result = [{"input_text": o["input_text"],',
+              '           "generated_text": pipe.tokenizer.decode(o["generated_token_ids"], skip_special_tokens=True)}',
+              "          for o in out]",
+              "print(result)"],
         note=NOTE,
     )
 
@@ -41,8 +70,8 @@ def code(ref, inputs: dict, params: dict, place) -> str:
 def spans(generated: str, prompt: str) -> list[tuple[str, str | None]]:
     """The caption as highlighted text: the prompt plain, the model's words marked "caption"."""
     prompt = prompt.strip()
-    if prompt and generated.startswith(prompt):
-        parts = [(prompt, None), (generated[len(prompt):], "caption")]
+    if prompt and generated.lower().startswith(prompt.lower()):
+        parts = [(generated[:len(prompt)], None), (generated[len(prompt):], "caption")]
     else:
         parts = [(generated, "caption")]
     return [p for p in parts if p[0]]
@@ -93,7 +122,9 @@ TASK = TaskSpec(
         Text("text", label="Text prompt (optional)", max_chars=1000, placeholder="e.g. a picture of",
              aliases=("prompt",), help="Empty: a caption from scratch; otherwise the model continues your words"),
     ),
-    params=(Int("max_new_tokens", 30, 1, 100, limit="new_tokens", help="Tokens to generate at most"),),
+    params=(Int("max_new_tokens", 0, 0, PIPELINE_NEW_TOKENS, limit="new_tokens",
+                help="Tokens to generate at most (0 = as transformers 4.57.6's pipeline: the model's own "
+                     "limit, else 256)"),),
     architectures=("BlipForConditionalGeneration", "Blip2ForConditionalGeneration"),
     description="A caption for a picture (5.x runs it through the image-text-to-text pipeline).",
     build=build,

@@ -65,10 +65,12 @@ def build_vilt_vqa(folder: Path) -> None:
 
 
 def _blip_config(tokenizer):
+    """BLIP's text decoder with 512 positions, as the real ones: the pipelines' default answer length is 256 new
+    tokens, which a random model uses up."""
     from transformers import BlipConfig
 
     text = dict(vocab_size=len(tokenizer), hidden_size=32, encoder_hidden_size=32, intermediate_size=37,
-                num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=64,
+                num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=512,
                 bos_token_id=tokenizer.convert_tokens_to_ids("[DEC]"), pad_token_id=tokenizer.pad_token_id,
                 sep_token_id=tokenizer.sep_token_id, eos_token_id=tokenizer.sep_token_id)
     vision = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=2, image_size=32,
