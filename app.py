@@ -71,7 +71,7 @@ def build_app(settings: Settings, manager=None) -> App:
     from core.i18n import Translator
     from core.models import ModelManager
     from core.registry import discover
-    from core.ui import Context
+    from core.ui import Context, korean_headers
 
     tabs = discover()
     tr = Translator()
@@ -86,6 +86,7 @@ def build_app(settings: Settings, manager=None) -> App:
             for tab in tabs:
                 with gr.Tab(tr(tab.title), id=tab.id, elem_id=f"tab_{tab.id}"):
                     tab.build(ctx)
+        korean_headers(ctx, demo)
     demo.queue(default_concurrency_limit=2)
     return App(demo, ctx)
 

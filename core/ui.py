@@ -19,7 +19,7 @@ from core.registry import TaskSpec
 from core.settings import Settings
 
 __all__ = ["Context", "Panels", "jsonable", "label_scores", "widget", "widgets", "model_picker", "result_panels", "wire",
-           "examples", "subtab_layout", "takes_request"]
+           "examples", "new_rows", "follow_model", "korean_headers", "subtab_layout", "takes_request"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Context:
     models: ModelManager
     tr: Translator
     wired: dict = field(default_factory=dict)
+    example_tables: list = field(default_factory=list)  # (Examples' dataset, English headers)
 
 
 @dataclass(frozen=True)
@@ -232,10 +233,44 @@ def wire(
 
 
 def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Examples") -> gr.Examples:
-    """gr.Examples whose column headers are the inputs' labels as text (gradio shows I18n keys raw there)."""
+    """gr.Examples whose column headers are the inputs' labels as text (gradio shows I18n keys raw there; a
+    Korean page gets them translated on load, see korean_headers)."""
     ex = gr.Examples(examples=rows, inputs=inputs, label=ctx.tr(label))
-    ex.dataset.headers = [ctx.tr.text(c.label) for c in inputs]
+    headers = [ctx.tr.text(c.label) for c in inputs]
+    ex.dataset.headers = headers
+    ex.dataset.constructor_args["headers"] = headers  # kept when a session's rows change (new_rows)
+    ctx.example_tables.append((ex.dataset, headers))
     return ex
+
+
+def new_rows(rows: list[list]) -> gr.Dataset:
+    """The update that replaces an Examples table's rows for this browser (an output that is ex.dataset)."""
+    return gr.Dataset(samples=rows)
+
+
+def follow_model(picker: gr.Dropdown, fn: Callable[[str], Any], outputs: list) -> None:
+    """Call fn(model id) when the picker changes (examples and fields that depend on the model)."""
+    picker.change(fn, [picker], outputs, api_visibility="private", show_progress="hidden")
+
+
+def korean_headers(ctx: Context, demo: gr.Blocks) -> None:
+    """On page load, a Korean browser gets every Examples table's headers in Korean (gradio translates a
+    component's label and info, not a table's headers)."""
+    tables = [(dataset, [translate(h, "ko") for h in headers]) for dataset, headers in ctx.example_tables
+              if len(headers) > 1]
+    tables = [(dataset, korean) for dataset, korean in tables
+              if korean != dataset.constructor_args["headers"]]
+    if not tables:
+        return
+
+    def load(request):
+        if language_of(request) != "ko":
+            return [gr.skip()] * len(tables)
+        return [gr.Dataset(headers=korean) for _, korean in tables]
+
+    takes_request(load, [])
+    demo.load(load, None, [dataset for dataset, _ in tables], api_visibility="private", queue=False,
+              show_progress="hidden")
 
 
 def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:

@@ -82,8 +82,6 @@ DIFFER_FROM = " They differ from character {where}: {back} instead of {text}."
 CASE_AND_SPACES = " Only case and spacing differ (the tokenizer lowercases or normalises spaces)."
 TEXT_CHANGED = " Some text was lost or changed (unknown tokens, normalisation, or characters the vocabulary lacks)."
 N_IDS = "<b>{n}</b> ids: <code>{ids}</code>"
-EXAMPLES = [["101, 1045, 2572, 1037, 2879, 1012, 102", ""], ["", "I am a boy."], ["", "안녕하세요, 토크나이저!"],
-            ["", "Don't think he knows about second breakfast, Pip."]]
 
 
 def round_trip_markdown(output: dict) -> str:
@@ -104,7 +102,8 @@ def build(ctx) -> None:
     right; the tokens of the ids below."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widgets, wire
+    from core.ui import examples, follow_model, model_picker, new_rows, result_panels, widgets, wire
+    from demos.tokenizer import examples as samples
     from demos.tokenizer import view
 
     with gr.Row():
@@ -113,7 +112,8 @@ def build(ctx) -> None:
             model = model_picker(ctx, TASK)
             fields |= widgets(ctx, TASK, "clean_up_tokenization_spaces")
             run_button = gr.Button(ctx.tr("Run"), variant="primary")
-            examples(ctx, EXAMPLES, [fields["ids"], fields["text"]])
+            # the first example's ids are "I am a boy." in the chosen tokenizer, made again when the model changes
+            rows = examples(ctx, samples.decode_rows(samples.at_build(model.value, DEFAULT)), [fields["ids"], fields["text"]])
         with gr.Column(scale=2):
             decoded = gr.Textbox(label="tokenizer.decode(ids)", lines=2, interactive=False, elem_id="decode_decoded",
                                  buttons=["copy"])
@@ -132,6 +132,12 @@ def build(ctx) -> None:
                 trip: round_trip_markdown(output)}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [tokens, decoded, skipped, trip])
+
+    def follow(model_id: str):
+        found = samples.for_model(ctx.models, TASK, model_id)
+        return gr.skip() if found is None else new_rows(samples.decode_rows(found))
+
+    follow_model(model, follow, [rows.dataset])
 
 
 TASK = TaskSpec(

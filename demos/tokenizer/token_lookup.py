@@ -59,7 +59,6 @@ def code(ref, inputs: dict, params: dict, place=None) -> str:
 
 
 # ---- the sub-tab -------------------------------------------------------------------------------
-EXAMPLES = [["I am a boy", "2572"], ["[CLS] [SEP] [PAD] [UNK] [MASK]", "101, 102"], ["안녕 ▁안녕 Ġhello", "0, 1, 2"]]
 
 
 def build(ctx) -> None:
@@ -67,7 +66,8 @@ def build(ctx) -> None:
     import gradio as gr
 
     from core.i18n import say
-    from core.ui import examples, model_picker, result_panels, widgets, wire
+    from core.ui import examples, follow_model, model_picker, new_rows, result_panels, widgets, wire
+    from demos.tokenizer import examples as samples
     from demos.tokenizer import view
 
     with gr.Row():
@@ -75,7 +75,9 @@ def build(ctx) -> None:
             fields = widgets(ctx, TASK, "tokens", "ids")
             model = model_picker(ctx, TASK)
             run_button = gr.Button(ctx.tr("Run"), variant="primary")
-            examples(ctx, EXAMPLES, [fields["tokens"], fields["ids"]])
+            # tokens and ids of the chosen tokenizer, made again when the model changes
+            rows = examples(ctx, samples.lookup_rows(samples.at_build(model.value, DEFAULT)),
+                            [fields["tokens"], fields["ids"]])
         with gr.Column(scale=2):
             to_ids = gr.Dataframe(headers=["token", "id", "in vocabulary", "tokenize() instead"], interactive=False,
                                   label="convert_tokens_to_ids", elem_id="token_lookup_to_ids", wrap=True)
@@ -97,6 +99,12 @@ def build(ctx) -> None:
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [to_ids, to_tokens],
          triggers=[fields["tokens"].submit, fields["ids"].submit])
+
+    def follow(model_id: str):
+        found = samples.for_model(ctx.models, TASK, model_id)
+        return gr.skip() if found is None else new_rows(samples.lookup_rows(found))
+
+    follow_model(model, follow, [rows.dataset])
 
 
 TASK = TaskSpec(
