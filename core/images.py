@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core import limits
+from core import codegen, limits
 from core.errors import UserError
 
 MAX_PIXELS = 1_000_000  # above this the model gets a downscaled copy (drawings are scaled back)
@@ -237,7 +237,7 @@ def loading_code(value: Any, max_pixels: int | None = MAX_PIXELS, var: str = "im
     """
     source = _source(value)
     is_path = isinstance(source, (str, Path))
-    path = str(Path(str(source)).expanduser().resolve()) if is_path else "your_image.png"
+    path = codegen.file_name(source) if is_path else "your_image.png"  # as the student has the file
     image = loaded if loaded is not None else load_image(value, max_pixels=max_pixels)
     steps = image.info["steps"]
     if is_path and not set(steps) - {"exif", "rgb"}:

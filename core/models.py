@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import deadline, limits
+from core import codegen, deadline, limits
 from core.errors import UserError, explain
 from core.loading import (
     Bundle,
@@ -411,7 +411,10 @@ class ModelManager:
         """The task's snippet for these parsed values (refs: one per model; a multi-model task gets the list)."""
         if isinstance(refs, ModelRef):
             refs = [refs]
-        return task.code(refs[0] if task.multi_model == 1 else refs, inputs, params, self.place)
+        with codegen.naming_files() as files:
+            snippet = task.code(refs[0] if task.multi_model == 1 else refs, inputs, params, self.place)
+        notes = codegen.file_notes(files)
+        return "\n".join(notes) + "\n" + snippet if notes else snippet
 
     def log_user_error(self, task: TaskSpec, err: UserError) -> None:
         """One log line for a rejected request (never a traceback, never the input itself)."""

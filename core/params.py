@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
-from core import limits
+from core import codegen, limits
 from core.errors import UserError
 
 _TRUE = ("1", "true", "yes", "on")
@@ -308,11 +308,14 @@ def _json_list(text: str) -> str | list:
 def plain(value: Any) -> Any:
     """A gradio payload as plain data: every FileData ({"path": ..., "meta": {"_type": "gradio.FileData"}})
     becomes its path, a video payload ({"video": FileData, ...}) the video's path; lists and dicts recurse.
-    (Events run with preprocess=False, so the fields parse what the browser or API client sent.)"""
+    (Events run with preprocess=False, so the fields parse what the browser or API client sent.) An upload's
+    original file name is remembered for the Code panel (core.codegen.file_name)."""
     if isinstance(value, dict):
         meta = value.get("meta")
         if "path" in value and (isinstance(meta, dict) and meta.get("_type") == "gradio.FileData"
                                 or {"url", "orig_name"} & set(value)):
+            if isinstance(value["path"], str):
+                codegen.uploaded(value["path"], value.get("orig_name"))
             return value["path"]
         if set(value) <= {"video", "subtitles"} and isinstance(value.get("video"), dict):
             return plain(value["video"])

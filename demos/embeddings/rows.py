@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.codegen import original_name
 from core.errors import UserError
 from core.params import File, Lines, plain
 
@@ -230,7 +231,7 @@ class Pictures(File):
             if not isinstance(item, str) or not item.strip():
                 raise self.bad(f"expected image file paths, got {type(item).__name__}")
             image = load_image(item, self.title, max_pixels=MAX_PIXELS)
-            pictures.append(Picture(Path(item).name, item, image))
+            pictures.append(Picture(original_name(item), item, image))
         return pictures
 
     def describe(self) -> dict:

@@ -16,6 +16,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from core import drawing, images
+from core.codegen import path_literal
 from core.errors import UserError
 from core.params import File
 
@@ -125,7 +126,7 @@ def document_loading_code(value: Any) -> tuple[list[str], list[str]]:
         more = f" of {pages}" if pages > 1 else ""
         dpi = f"{PDF_DPI} dpi" if math.isclose(scale, round(PDF_DPI / 72, 4)) else "the app's size limit"
         return ["import pypdfium2 as pdfium"], [
-            f"pdf = pdfium.PdfDocument({path!r})",
+            f"pdf = pdfium.PdfDocument({path_literal(path)})",
             f"image = pdf[0].render(scale={scale!r}).to_pil().convert('RGB')  # the first page{more}, at {dpi}",
         ]
     expr, lines = images.loading_code(value, DOC_MAX_PIXELS)

@@ -1,0 +1,198 @@
+"""A first use without surprises: Code panels name files as the student has them (never the server's upload
+paths) and run on the student's machine; a first run shows that the model is loading; the "Use via API" page
+reads; details report the real inference time."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.loading import gradio_folders
+from demos.vision.common import make_video, sample
+
+ROOT = Path(__file__).resolve().parent.parent
+# what a server upload path looks like inside a snippet: gradio's upload folder, or its file address
+TEMP_PATH = (*(str(folder) + "/" for folder in gradio_folders()), "gradio_api/file=")
+
+
+# ---- files with names that are the student's own -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory) -> dict[str, Path]:
+    """Files under names only a student would give them: a photo, a recording, a clip, a CSV, a document."""
+    import soundfile as sf
+
+    from demos.multimodal.common import render_invoice
+
+    folder = tmp_path_factory.mktemp("student")
+    files = {"image": folder / "my cat (1).png", "audio": folder / "voice memo 3.wav",
+             "video": folder / "holiday clip.webm", "csv": folder / "my rows.csv",
+             "document": folder / "receipt scan.png", "image2": folder / "other picture.png"}
+    shutil.copy(sample("chelsea"), files["image"])
+    Image.open(sample("coffee")).resize((96, 64)).save(files["image2"])
+    t = np.arange(16000 * 2) / 16000
+    sf.write(str(files["audio"]), (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
+    make_video(files["video"], frames=16)
+    lines = [f"A cat number {i} sits on the mat.,animals\nStocks fell {i} points today.,money" for i in range(160)]
+    files["csv"].write_text("text,label\n" + "\n".join(lines) + "\n", encoding="utf-8")  # read by the code, not listed
+    render_invoice(files["document"])
+    return files
+
+
+def file_calls(tiny, uploads) -> dict[str, tuple[dict, list[str]]]:
+    """api name -> (the call's arguments, the uploaded names its Code panel must give): every task that reads a
+    file, each with an upload."""
+    from gradio_client import handle_file
+
+    def f(name):
+        return handle_file(str(uploads[name]))
+
+    img, audio = f("image"), f("audio")
+    rows = dict(text="", pooling="auto", layer=-1, normalize=False, batch_size=32)
+    clip, cat = str(tiny["clip"]), uploads["image"].name
+    return {
+        "automatic_speech_recognition": (dict(audio=audio, model=str(tiny["wav2vec2-ctc"])), [uploads["audio"].name]),
+        "audio_classification": (dict(audio=audio, model=str(tiny["wav2vec2-audiocls"])), [uploads["audio"].name]),
+        "zero_shot_audio_classification": (dict(audio=audio, candidate_labels="speech, music", model=str(tiny["clap"])),
+                                           [uploads["audio"].name]),
+        "image_classification": (dict(image=img, top_k=2, model=str(tiny["vit-imgcls"])), [cat]),
+        "object_detection": (dict(image=img, threshold=0.0, model=str(tiny["detr"])), [cat]),
+        "image_segmentation": (dict(image=img, subtask="panoptic", threshold=0.0, model=str(tiny["detr-panoptic"])),
+                               [cat]),
+        "depth_estimation": (dict(image=img, model=str(tiny["dpt"])), [cat]),
+        "zero_shot_image_classification": (dict(image=img, candidate_labels="cat, dog", model=clip), [cat]),
+        "zero_shot_object_detection": (dict(image=img, candidate_labels="a cat", threshold=0.1,
+                                            model=str(tiny["owlvit"])), [cat]),
+        "mask_generation": (dict(image=img, point="40, 30", model=str(tiny["sam"])), [cat]),
+        "image_to_image": (dict(image=img, max_input_pixels=65536, model=str(tiny["swin2sr"])), [cat]),
+        "image_feature_extraction": (dict(image=img, pooling="none", model=str(tiny["dinov2"])), [cat]),
+        "image_backbone": (dict(image=img, out_indices="1, 2", out_features="", model=str(tiny["swin-backbone"])),
+                           [cat]),
+        "video_classification": (dict(video=f("video"), num_frames=0, top_k=2, model=str(tiny["videomae"])),
+                                 [uploads["video"].name]),
+        "document_question_answering": (dict(image=f("document"), question="What is the total?", word_boxes="",
+                                             top_k=1, model=str(tiny["layoutlm-docqa"])),
+                                        [uploads["document"].name]),
+        "visual_question_answering": (dict(image=img, question="What is it?", top_k=1, model=str(tiny["vilt-vqa"])),
+                                      [cat]),
+        "image_to_text": (dict(image=img, text="", max_new_tokens=3, model=str(tiny["blip-caption"])), [cat]),
+        "image_text_to_text": (dict(message={"text": "And this one?", "files": [f("image2")]}, image=img, history=[],
+                                    max_new_tokens=2, model=str(tiny["vlm-chat"])),
+                               [uploads["image2"].name, cat]),
+        "embed": (dict(rows, file=f("csv"), images=[img, f("image2")], model=clip),
+                  [uploads["csv"].name, cat, uploads["image2"].name]),
+        "similarity": (dict(rows, file=f("csv"), images=[img], model=clip), [uploads["csv"].name, cat]),
+        "neighbors": (dict(rows, file=f("csv"), images=[img], query="a cat", model=clip), [uploads["csv"].name, cat]),
+        "project": (dict(rows, file=f("csv"), images=[img, f("image2")], method="pca", dimensions=2, model=clip),
+                    [uploads["csv"].name, cat, uploads["image2"].name]),
+    }
+
+
+def test_every_file_task_is_called_here(tiny, uploads):
+    """The calls below cover every task that reads a file (a new one must be added to them)."""
+    from core.registry import all_tasks, discover
+
+    with_files = {spec.api_name for _, spec in all_tasks(discover()).values() if spec.file_inputs}
+    assert with_files == set(file_calls(tiny, uploads))
+
+
+@pytest.fixture(scope="module")
+def code_panels(client, tiny, uploads) -> dict[str, tuple[str, dict]]:
+    """api name -> (its Code panel, its raw output) after a run through the gradio API with the uploads."""
+    panels = {}
+    for api, (call, _) in file_calls(tiny, uploads).items():
+        out = client.predict(**call, api_name=f"/{api}")
+        raw, code = out[-3], out[-2]
+        panels[api] = (code.get("value", code) if isinstance(code, dict) else code, raw)
+    return panels
+
+
+@pytest.mark.parametrize("api", sorted(["automatic_speech_recognition", "audio_classification",
+                                        "zero_shot_audio_classification", "image_classification", "object_detection",
+                                        "image_segmentation", "depth_estimation", "zero_shot_image_classification",
+                                        "zero_shot_object_detection", "mask_generation", "image_to_image",
+                                        "image_feature_extraction", "image_backbone", "video_classification",
+                                        "document_question_answering", "visual_question_answering", "image_to_text",
+                                        "image_text_to_text", "embed", "similarity", "neighbors", "project"]))
+def test_code_panels_name_uploads_as_the_student_has_them(api, code_panels, tiny, uploads):
+    code, _ = code_panels[api]
+    _, names = file_calls(tiny, uploads)[api]
+    assert not any(marker in code for marker in TEMP_PATH), code
+    assert str(uploads["image"].parent) not in code  # nor the path the client sent it from
+    for name in names:
+        assert repr(name) in code, (name, code)  # the file as a literal the snippet opens...
+        assert f"# {name}: the file you uploaded; put it in the folder you run this from" in code  # ...and where
+    compile(code, f"{api}.py", "exec")
+
+
+def test_an_uploaded_photo_snippet_runs_in_a_fresh_process_and_gives_the_apps_result(code_panels, uploads, tmp_path):
+    """The student's copy: the Code panel saved as a script, the photo put beside it under its own name."""
+    code, raw = code_panels["image_classification"]
+    shutil.copy(uploads["image"], tmp_path / uploads["image"].name)
+    (tmp_path / "snippet.py").write_text(code, encoding="utf-8")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH="")
+    done = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    assert [d["label"] for d in printed] == [d["label"] for d in raw]
+    assert np.allclose([d["score"] for d in printed], [d["score"] for d in raw], rtol=1e-4, atol=1e-6)
+
+
+def test_examples_of_the_page_are_named_with_where_to_get_them(client, tiny):
+    """A bundled example (gradio's cheetah, sent as the page sends an example) is named by its own name, with
+    the address to download it."""
+    from gradio_client import handle_file
+
+    out = client.predict(image=handle_file(sample("cheetah")), top_k=1, model=str(tiny["vit-imgcls"]),
+                         api_name="/image_classification")
+    code = out[-2]
+    assert not any(marker in code for marker in TEMP_PATH), code
+    assert "'cheetah.jpg'" in code
+    url = "https://github.com/gradio-app/gradio/raw/main/gradio/media_assets/images/cheetah.jpg"
+    assert f"# cheetah.jpg: gradio's sample {url}; download it into the folder you run this from" in code
+
+
+def test_cli_snippets_keep_the_students_own_paths(manager, tiny, uploads):
+    """On the command line the files are on the student's machine already: the path stays as given."""
+    from core.registry import all_tasks, discover
+
+    task = all_tasks(discover())["image-classification"][1]
+    result = manager.run(task, str(tiny["vit-imgcls"]), {"image": str(uploads["image"])}, {"top_k": 1})
+    assert repr(str(uploads["image"].resolve())) in result.code
+    assert "# " + uploads["image"].name not in result.code
+
+
+def test_two_uploads_of_one_name_get_two_names_in_the_snippet(tmp_path):
+    """Two different files sent under one name (two clipboard pastes) do not become one file in the code."""
+    from core import codegen
+
+    first, second = tmp_path / "a" / "image.png", tmp_path / "b" / "image.png"
+    for path, colour in ((first, "red"), (second, "blue")):
+        path.parent.mkdir()
+        Image.new("RGB", (4, 4), colour).save(path)
+        codegen.uploaded(str(path), "image.png")
+    with codegen.naming_files() as named:
+        assert codegen.py([str(first), str(second), str(first)]) == "['image.png', 'image-2.png', 'image.png']"
+    assert [line.split(":")[0] for line in codegen.file_notes(named)] == ["# image.png", "# image-2.png"]
+
+
+def test_an_upload_name_cannot_break_out_of_the_comment(tmp_path):
+    from core import codegen
+
+    path = tmp_path / "x.png"
+    path.write_bytes(b"x")
+    codegen.uploaded(str(path), "evil\nimport os; os.system('rm -rf ~')\n../../x.png")
+    with codegen.naming_files() as named:
+        literal = codegen.path_literal(str(path))
+    assert "\n" not in literal and "/" not in literal
+    assert all("\n" not in line for line in codegen.file_notes(named))
+    json.dumps(literal)
