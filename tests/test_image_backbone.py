@@ -44,9 +44,32 @@ def test_backbone_errors(manager, tiny):
     with pytest.raises(UserError) as err:  # a model without stages, however it got here
         backbone_for(vit, [], [1])
     assert err.value.key == "wrong_task"
+
+
+def test_empty_stages_mean_every_stage_after_the_stem(manager, tiny):
+    """The default fits every backbone: Swin's four stages, the tiny DINOv2's two (1, 2, 3, 4 would fail)."""
+    for name, indices in (("swin-backbone", [1, 2, 3, 4]), ("dinov2", [1, 2])):
+        result = run(manager, tiny[name], TASK, {"image": CAT}, out_indices="", out_features="", channels=1)
+        assert result.output["out_indices"] == indices
+        assert f"out_indices={indices}" in result.code
+        ns = snippet(result.code)
+        assert [tuple(f.shape) for f in ns["outputs"].feature_maps] == \
+            [tuple(m["shape"]) for m in result.output["feature_maps"]]
     with pytest.raises(UserError) as err:
-        run(manager, tiny["swin-backbone"], TASK, {"image": CAT}, out_indices="", out_features="")
-    assert err.value.key == "bad_param" and "at least one stage" in str(err.value)
+        run(manager, tiny["dinov2"], TASK, {"image": CAT}, out_indices="1, 2, 3, 4")
+    assert err.value.key == "bad_param" and "0=stem, 1=stage1, 2=stage2" in str(err.value)
+
+
+def test_stage_examples_and_hint_follow_the_model(tiny):
+    from demos.vision.image_backbone import config_of, stage_examples, stage_names_of, stages_hint
+
+    names = stage_names_of(config_of(str(tiny["dinov2"])))
+    assert names == ["stem", "stage1", "stage2"]
+    assert stages_hint(names) == "1, 2   (0=stem, 1=stage1, 2=stage2)"
+    assert [row[1:] for row in stage_examples(names)] == [["1", ""], ["1, 2", ""], ["", "stage1, stage2"]]
+    assert stage_names_of({"depths": [2, 2, 6, 2]}) == ["stem", "stage1", "stage2", "stage3", "stage4"]
+    assert stage_names_of(config_of("nobody/not-cached")) == [] and stages_hint([]) == ""
+    assert [row[1:] for row in stage_examples([])] == [["1", ""], ["", ""]]
 
 
 def test_fields_are_bounded():

@@ -3,6 +3,8 @@ or for a sentence pair (NLI, rerankers), through the transformers 5 pipeline."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from core.codegen import pipeline_code
@@ -39,19 +41,65 @@ def _as_rows(output: Any) -> list[list[dict]]:
     return [output] if output and isinstance(output[0], dict) else list(output)
 
 
-EXAMPLES = [
+# examples by the kind of model: an NLI model answers entailment/neutral/contradiction for a sentence pair (a
+# sentiment sentence alone gets a meaningless "contradiction"), a reranker (one label) scores query/passage
+# pairs, anything else (sentiment, topics...) labels single texts
+SINGLE_EXAMPLES = [
     ["Hugging Face is the best thing since sliced bread!", ""],
     ["We are very happy to show you the 🤗 Transformers library.\nWe hope you don't hate it.", ""],
     ["이 영화 정말 재미있어요! 강력 추천합니다.", ""],
-    ["A man is eating pasta.", "A man is eating food."],
 ]
+NLI_EXAMPLES = [
+    ["A man is eating pasta.", "A man is eating food."],
+    ["A soccer game with multiple males playing.", "Some men are playing a sport."],
+    ["A black race car starts up in front of a crowd of people.", "A man is driving down a lonely road."],
+    ["한 남자가 파스타를 먹고 있다.", "한 남자가 음식을 먹고 있다."],
+]
+RERANK_EXAMPLES = [
+    ["What is the capital of France?", "Paris is the capital and largest city of France."],
+    ["What is the capital of France?", "The stock market crashed today."],
+    ["판다는 무엇을 먹나요?", "자이언트 판다는 주로 대나무를 먹는다."],
+]
+KNOWN_LABELS = {  # curated Hub models, for when their config is not at hand
+    "FacebookAI/roberta-large-mnli": ("CONTRADICTION", "NEUTRAL", "ENTAILMENT"),
+    "BAAI/bge-reranker-v2-m3": ("LABEL_0",),
+}
+
+
+def example_rows(labels: tuple[str, ...]) -> list[list[str]]:
+    """The examples that fit a model with these labels (config.id2label; empty when unknown)."""
+    lowered = {str(label).lower() for label in labels}
+    if {"entailment", "contradiction"} & lowered:
+        return NLI_EXAMPLES
+    if len(labels) == 1:
+        return RERANK_EXAMPLES
+    return SINGLE_EXAMPLES
+
+
+def labels_of(models, model_id: str) -> tuple[str, ...]:
+    """A model's labels without loading it: a local folder's (or a cached Hub model's) config, else the
+    curated list's; () when unknown."""
+    model_id = (model_id or "").strip()
+    for local in models.local_models():
+        if model_id in (local.value, str(local.path)):
+            return local.labels
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        path = try_to_load_from_cache(model_id.split("@")[0], "config.json")
+        if isinstance(path, str):
+            id2label = json.loads(Path(path).read_text(encoding="utf-8")).get("id2label") or {}
+            return tuple(str(id2label[k]) for k in sorted(id2label, key=int))
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    return KNOWN_LABELS.get(model_id, ())
 
 
 def build(ctx) -> None:
     """Text boxes, the model picker and parameters on the left; label bars and a per-line table on the right."""
     import gradio as gr
 
-    from core.ui import examples, label_scores, model_picker, result_panels, widgets, wire
+    from core.ui import examples, follow_model, label_scores, model_picker, new_rows, result_panels, widgets, wire
 
     tr = ctx.tr
     with gr.Row():
@@ -61,7 +109,7 @@ def build(ctx) -> None:
             with gr.Row():
                 fields |= widgets(ctx, TASK, "top_k", "function_to_apply", "batch_size")
             run_button = gr.Button(tr("Run"), variant="primary")
-            examples(ctx, EXAMPLES, [fields["text"], fields["text_pair"]])
+            rows = examples(ctx, example_rows(labels_of(ctx.models, model.value)), [fields["text"], fields["text_pair"]])
         with gr.Column(scale=2):
             label = gr.Label(label=tr("Labels"), elem_id="text_classification_label")
             table = gr.Dataframe(headers=["text", "label", "score"], label=tr("Per line"), visible=False,
@@ -76,6 +124,7 @@ def build(ctx) -> None:
                 table: gr.update(value=table_rows, visible=len(rows) > 1)}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label, table], triggers=[fields["text"].submit])
+    follow_model(model, lambda model_id: new_rows(example_rows(labels_of(ctx.models, model_id))), [rows.dataset])
 
 
 TASK = TaskSpec(

@@ -22,12 +22,45 @@ STAGE_HEADER = "| stage | shape (batch, channels, height, width) | mean | std |"
 
 
 def stage_choice(params: dict) -> tuple[list[str], list[int]]:
-    """(out_features, out_indices) asked for; out_features wins when both are given."""
+    """(out_features, out_indices) asked for; out_features wins when both are given; both empty: every stage
+    after the stem (resolved against the model's stage_names by all_stages)."""
     features = list(dict.fromkeys(params["out_features"]))
     indices = [] if features else params["out_indices"]
-    if not features and not indices:
-        raise UserError("bad_param", name="out_indices", detail="name at least one stage, e.g. 1 or 1, 2, 3, 4")
     return features, indices
+
+
+def all_stages(stage_names) -> list[int]:
+    """out_indices of every stage after the stem (what an empty out_indices asks for)."""
+    return list(range(1, len(stage_names)))
+
+
+def config_of(ref_or_folder, revision=None) -> dict:
+    """A model's config.json from its local folder or the Hugging Face cache ({} when not at hand)."""
+    local = getattr(ref_or_folder, "local", None)
+    source = getattr(ref_or_folder, "source", ref_or_folder)
+    revision = getattr(ref_or_folder, "revision", revision)
+    path = Path(source) / "config.json" if local or (local is None and Path(str(source)).is_absolute()) else None
+    if path is None:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(str(source), "config.json", revision=revision)
+        except ValueError:  # not a Hub id either
+            return {}
+        path = Path(cached) if isinstance(cached, str) else None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def stage_names_of(config: dict) -> list[str]:
+    """stage_names of a config.json; older files lack them, so they are derived as the configs do (stem, then
+    a stage per entry of depths, or per layer of ViT-like backbones); [] when unknown."""
+    if config.get("stage_names"):
+        return list(config["stage_names"])
+    stages = len(config["depths"]) if config.get("depths") else config.get("num_hidden_layers", 0)
+    return ["stem", *[f"stage{i}" for i in range(1, stages + 1)]] if stages else []
 
 
 def backbone_for(bundle, features: list[str], indices: list[int]):
@@ -48,6 +81,7 @@ def backbone_for(bundle, features: list[str], indices: list[int]):
     if key in cache:
         return cache[key]
     config = copy.deepcopy(config)
+    indices = indices or ([] if features else all_stages(config.stage_names))
     try:
         if features:
             config.out_features = features
@@ -130,26 +164,23 @@ def run(bundle, inputs: dict, params: dict) -> Output:
 def backbone_class(ref) -> str | None:
     """The concrete class AutoBackbone maps the model's config to (e.g. SwinBackbone), read from its
     config.json in the local folder or the Hugging Face cache; None when that file is not at hand."""
-    path = Path(ref.source) / "config.json" if ref.local else None
-    if path is None:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(ref.source, "config.json", revision=ref.revision)
-        path = Path(cached) if isinstance(cached, str) else None
+    model_type = config_of(ref).get("model_type")
     try:
-        model_type = json.loads(path.read_text(encoding="utf-8"))["model_type"] if path else None
         from transformers.models.auto.modeling_auto import MODEL_FOR_BACKBONE_MAPPING_NAMES
 
         return MODEL_FOR_BACKBONE_MAPPING_NAMES[model_type] if model_type else None
-    except (OSError, ValueError, KeyError):
+    except KeyError:
         return None
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
     features, indices = stage_choice(params)
+    if not features and not indices:  # every stage after the stem, spelled out for this model
+        indices = all_stages(stage_names_of(config_of(ref)))
     concrete = backbone_class(ref)
     cls = concrete if ref.local and concrete else "AutoBackbone"
-    stages: dict[str, Any] = {"out_features": features} if features else {"out_indices": tuple(indices)}
+    stages: dict[str, Any] = {"out_features": features} if features else \
+        {"out_indices": tuple(indices)} if indices else {}
     bug = "transformers 5.23's AutoBackbone.from_pretrained first asks the Hub whether the repo exists"
     if cls != "AutoBackbone":
         note = f"{bug}, which fails for a local folder:\nload the class AutoBackbone maps this config to ({cls}) instead."
@@ -178,11 +209,27 @@ def shapes_table(output: dict) -> str:
             + "\n\n" + "\n".join(rows))
 
 
+def stages_hint(names: list[str]) -> str:
+    """The out_indices placeholder: what empty means for this model, and its stages by number."""
+    if not names:
+        return ""
+    return f"{', '.join(map(str, all_stages(names)))}   ({', '.join(f'{i}={n}' for i, n in enumerate(names))})"
+
+
+def stage_examples(names: list[str]) -> list[list]:
+    """Example rows that fit a model with these stages: the first stage, every stage, the last two by name
+    (without the stages, two rows valid for any backbone)."""
+    if len(names) < 2:
+        return example_rows(["chelsea", "1", ""], ["astronaut", "", ""])
+    return example_rows(["chelsea", "1", ""], ["astronaut", ", ".join(map(str, all_stages(names))), ""],
+                        ["coffee", "", ", ".join(names[1:][-2:])])
+
+
 def build(ctx) -> None:
     """Photo, picker, stages and channels on the left; the shapes table and a gallery of channels on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widget, wire
+    from core.ui import examples, model_picker, new_rows, result_panels, widget, wire
 
     tr = ctx.tr
     api = TASK.api_name
@@ -195,9 +242,10 @@ def build(ctx) -> None:
                 fields["out_features"] = widget(ctx, TASK, "out_features")
             fields["channels"] = widget(ctx, TASK, "channels")
             run_button = gr.Button(tr("Run"), variant="primary", elem_id=f"{api}_run")
-            examples(ctx, example_rows(["chelsea", "1", ""], ["astronaut", "1, 2, 3, 4", ""],
-                                       ["coffee", "", "stage2, stage4"]),
-                     [fields["image"], fields["out_indices"], fields["out_features"]])
+            names = stage_names_of(config_of(model.value))
+            fields["out_indices"].placeholder = stages_hint(names)
+            rows = examples(ctx, stage_examples(names),
+                            [fields["image"], fields["out_indices"], fields["out_features"]])
         with gr.Column(scale=3):
             shapes = gr.Markdown(elem_id=f"{api}_shapes")
             gallery = gr.Gallery(label=tr("Feature map channels"), columns=4, height="auto", object_fit="contain",
@@ -208,6 +256,19 @@ def build(ctx) -> None:
         return {shapes: shapes_table(result.output), gallery: result.facts["gallery"]}
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [shapes, gallery])
+
+    def follow(model_id: str, typed: str):
+        """Examples and the stages hint of the new model; typed indices it lacks are cleared (empty = all)."""
+        names = stage_names_of(config_of(model_id))
+        try:
+            keep = all(-len(names) <= i < len(names) for i in TASK.params["out_indices"].parse(typed)) and names
+        except UserError:
+            keep = False
+        return (new_rows(stage_examples(names)),
+                gr.update(placeholder=stages_hint(names), **({} if keep else {"value": ""})))
+
+    model.change(follow, [model, fields["out_indices"]], [rows.dataset, fields["out_indices"]],
+                 api_visibility="private", show_progress="hidden")
 
 
 TASK = TaskSpec(
@@ -220,7 +281,8 @@ TASK = TaskSpec(
     code=code,
     inputs=(image_field(),),
     params=(
-        Ints("out_indices", "1, 2, 3, 4", label="out_indices", help="Stage numbers (0 is the stem), e.g. 1 or 1, 2, 3, 4",
+        Ints("out_indices", "", label="out_indices",
+             help="Stage numbers (0 is the stem), e.g. 1 or 1, 2; empty: every stage after the stem",
              minimum=-64, maximum=64, max_items=16),
         Labels("out_features", (), label="out_features",
                help="Or stage names, e.g. stage1, stage4 (wins over out_indices)", max_items=16, max_chars=64),
