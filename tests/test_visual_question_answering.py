@@ -1,5 +1,7 @@
 """Visual QA on tiny random models (ViLT classifies, BLIP generates; structure only): scored answers, the
-shown AutoClass code executed and compared, the bounds, the live server and a broken upload in the CLI."""
+shown AutoClass code executed and compared, the bounds, the live server and a broken upload in the CLI;
+against transformers 4.57.6's visual-question-answering pipeline (ViLT's top_k answers and scores, BLIP's
+greedy answer)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import pytest
 from core.errors import UserError
 from core.ui import jsonable
 from demos.multimodal.common import picture
-from demos.multimodal.visual_question_answering import TASK
+from demos.multimodal.visual_question_answering import TASK, answer_length
+from tests.v4 import image, run_v4, v4_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VQA = TASK
@@ -54,6 +57,64 @@ def test_vqa_answers_with_scores_and_the_code_matches(manager, tiny, name):
             return sorted((round(a["score"], 5), a["answer"]) for a in jsonable(items))
 
         assert answers(run_code(result.code)) == answers(out)
+
+
+# (model, image, question, top_k)
+V4_CASES = (
+    ("vilt-vqa", "chelsea", "What animal is this?", 1),
+    ("vilt-vqa", "chelsea", "What animal is this?", 3),
+    ("vilt-vqa", "astronaut", "Is the person smiling?", 5),  # every answer of the list
+    ("vilt-vqa", "coffee", "What is in the cup?", 10),  # more than the 5 answers: all of them
+    ("vilt-vqa", "astronaut", "How many people are in this photo and what color is the sky?", 2),
+    ("blip-vqa", "chelsea", "What animal is this?", 1),
+    ("blip-vqa", "astronaut", "Is the person smiling?", 1),
+    ("blip-vqa", "coffee", "what is in the cup", 1),
+    ("blip-vqa", "chelsea", "How many cats are in the picture?", 1),
+)
+
+
+@pytest.fixture(scope="module")
+def against_v4(manager, tiny):
+    """[(case, the app's answers, 4.57.6's answers)], all cases in one 4.x call."""
+    runs, cases = [], []
+    for name, picture_name, question, top_k in V4_CASES:
+        inputs = {"image": picture(picture_name), "question": question}
+        runs.append(manager.run(VQA, str(tiny[name]), inputs, {"top_k": top_k}))
+        cases.append({"task": "visual-question-answering", "model": str(v4_folder(tiny[name])),
+                      "inputs": image(picture(picture_name)), "call": {"question": question, "top_k": top_k}})
+    return list(zip(V4_CASES, runs, run_v4(cases)))
+
+
+@pytest.mark.v4
+def test_vilt_answers_and_scores_equal_4x(against_v4):
+    for case, result, v4 in against_v4:
+        if case[0] != "vilt-vqa":
+            continue
+        assert [a["answer"] for a in result.output] == [a["answer"] for a in v4], case
+        assert len(v4) == min(case[3], 5)
+        for ours, theirs in zip(result.output, v4):
+            assert ours["score"] == pytest.approx(theirs["score"], rel=1e-4, abs=1e-5), case
+        assert "matches transformers 4.57.6's visual-question-answering pipeline" in result.code
+
+
+@pytest.mark.v4
+def test_blip_answer_equals_4x(against_v4):
+    answers = set()
+    for case, result, v4 in against_v4:
+        if case[0] != "blip-vqa":
+            continue
+        [ours] = result.output
+        assert [{"answer": ours["answer"]}] == v4, case  # 4.x gives BLIP's answer without a score
+        assert 0 <= ours["score"] <= 1
+        answers.add(ours["answer"])
+        assert "max_new_tokens=256" in result.code and "4.57.6" in result.code
+    assert len(answers) > 1  # the answers depend on the input
+
+
+def test_blip_answer_length_is_the_4x_pipelines():
+    assert answer_length({"max_length": 20}) == {"max_new_tokens": 256}
+    assert answer_length({"max_length": 12}) == {"max_length": 12}
+    assert answer_length({"max_new_tokens": 8, "max_length": 12}) == {"max_new_tokens": 8}
 
 
 def test_transformers_names_and_bounds(manager, tiny):

@@ -6,6 +6,11 @@ AutoClass code and shows it: AutoProcessor + AutoModelForVisualQuestionAnswering
   scored on its own with a sigmoid (as the 4.x pipeline did); top_k are the k best.
 - BLIP generates its answer word by word; with top_k > 1 a beam search keeps k answers. The score of an
   answer is the probability of its tokens (model.compute_transition_scores), answers sorted by it.
+
+Matches transformers 4.57.6's visual-question-answering pipeline: ViLT's top_k answers and scores; BLIP's
+answer at top_k=1 (greedy, as long as 4.57.6 let it be: the model's max_new_tokens, its max_length unless 20,
+else 256 new tokens). 4.57.6 gave BLIP's answer without a score and ignored top_k; the score and the beam
+search for top_k > 1 are the app's.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from core.i18n import say
 from core.params import Int, Text
 from core.registry import Loader, TaskSpec
 from demos.multimodal.common import autoclass_snippet, image_field, model_image, picture, rows_with_files
+from demos.multimodal.image_to_text import length_kwargs
 
-ANSWER_TOKENS = 20
 REMOVED_NOTE = ('transformers 5 removed pipeline("visual-question-answering"): the 4.x one-liner now raises KeyError.\n'
-                "This is the AutoClass code the app runs instead (same result as the app's raw output).")
+                "This is the AutoClass code the app runs instead (same result as the app's raw output).\n")
+VILT_NOTE = "It matches transformers 4.57.6's visual-question-answering pipeline: the same answers and scores."
+BLIP_NOTE = ("It matches transformers 4.57.6's visual-question-answering pipeline at top_k=1 (greedy, the same\n"
+             "answer; 4.57.6 gave no score and ignored top_k: the score and the beams for top_k > 1 are the app's).")
 EMPTY = "(empty)"  # an empty answer's label, in the browser's language
 
 
@@ -31,11 +39,16 @@ def vqa_inputs(bundle, image, question: str):
     return inputs
 
 
-def generation_kwargs(top_k: int) -> dict:
-    """BLIP: greedy for one answer, a beam search keeping top_k answers otherwise; always with the scores.
-    Answers are short: at most ANSWER_TOKENS tokens."""
+def answer_length(generation: dict) -> dict:
+    """How long BLIP's answer may get, as in 4.57.6's pipeline ({"max_new_tokens": n} or {"max_length": n})."""
+    kwargs = length_kwargs(0, generation)
+    return kwargs.get("generate_kwargs", kwargs)
+
+
+def generation_kwargs(top_k: int, generation: dict) -> dict:
+    """BLIP: greedy for one answer, a beam search keeping top_k answers otherwise; always with the scores."""
     beams = {"num_beams": top_k, "num_return_sequences": top_k} if top_k > 1 else {}
-    return {"max_new_tokens": ANSWER_TOKENS, **beams, "output_scores": True, "return_dict_in_generate": True}
+    return {**answer_length(generation), **beams, "output_scores": True, "return_dict_in_generate": True}
 
 
 def run(bundle, inputs: dict, params: dict) -> list[dict]:
@@ -50,7 +63,7 @@ def run(bundle, inputs: dict, params: dict) -> list[dict]:
             probs = model(**encoded).logits[0].float().sigmoid()
             scores, ids = probs.topk(min(top_k, probs.numel()))
             return [{"score": s.item(), "answer": model.config.id2label[i.item()]} for s, i in zip(scores, ids)]
-        out = model.generate(**encoded, **generation_kwargs(top_k))
+        out = model.generate(**encoded, **generation_kwargs(top_k, model.generation_config.to_dict()))
         steps = model.compute_transition_scores(out.sequences, out.scores, getattr(out, "beam_indices", None),
                                                 normalize_logits=top_k == 1)
     answers = processor.batch_decode(out.sequences, skip_special_tokens=True)
@@ -60,6 +73,8 @@ def run(bundle, inputs: dict, params: dict) -> list[dict]:
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
+    from demos.audio.common import model_json
+
     top_k = params["top_k"]
     encode = ["inputs = processor(images=image, text=question, truncation=True, return_tensors='pt').to(model.device)"]
     if place.dtype not in ("float32", "auto"):
@@ -76,10 +91,11 @@ def code(ref, inputs: dict, params: dict, place) -> str:
     else:
         beams = f"num_beams={top_k}, num_return_sequences={top_k}, " if top_k > 1 else ""
         what = f"a beam search keeps {top_k} answers" if top_k > 1 else "greedy decoding: one answer"
+        length = ", ".join(f"{k}={v}" for k, v in answer_length(model_json(ref, "generation_config.json")).items())
         body = [
             f"# BLIP writes its answer token by token ({what})",
             "with torch.no_grad():",
-            f"    out = model.generate(**inputs, max_new_tokens={ANSWER_TOKENS}, {beams}output_scores=True,"
+            f"    out = model.generate(**inputs, {length}, {beams}output_scores=True,"
             " return_dict_in_generate=True)",
             "    # an answer's score: the probability of its tokens",
             "    steps = model.compute_transition_scores(out.sequences, out.scores, "
@@ -94,7 +110,7 @@ def code(ref, inputs: dict, params: dict, place) -> str:
         load=[from_pretrained("AutoProcessor", ref, var="processor"),
               from_pretrained("AutoModelForVisualQuestionAnswering", ref, place)],
         body=[f"question = {inputs['question']!r}", *encode, *body, "print(result)"],
-        note=REMOVED_NOTE,
+        note=REMOVED_NOTE + (BLIP_NOTE if _generates(ref) else VILT_NOTE),
     )
 
 
