@@ -116,6 +116,29 @@ def message(key: str, lang: str = "en", **params) -> str:
     return translate(MESSAGES["en"][key], lang).format(**params)
 
 
+# the rules of a refused value (core.params' details), with their numbers, in Korean
+DETAILS: dict[str, tuple[tuple[re.Pattern, str], ...]] = {
+    "ko": (
+        (re.compile(r"must be between (?P<a>\S+) and (?P<b>\S+), got (?P<x>.+)"), "{a}에서 {b} 사이여야 합니다. 받은 값: {x}"),
+        (re.compile(r"expected a whole number, got (?P<x>.+)"), "정수여야 합니다. 받은 값: {x}"),
+        (re.compile(r"expected a number, got (?P<x>.+)"), "숫자여야 합니다. 받은 값: {x}"),
+        (re.compile(r"expected a finite number"), "유한한 숫자여야 합니다"),
+        (re.compile(r"expected true or false, got (?P<x>.+)"), "true 또는 false여야 합니다. 받은 값: {x}"),
+        (re.compile(r"one of (?P<choices>.+); got (?P<x>.+)"), "다음 중 하나여야 합니다: {choices}. 받은 값: {x}"),
+        (re.compile(r"expected whole numbers like 1, 2, 3; got (?P<x>.+)"), "1, 2, 3 같은 정수여야 합니다. 받은 값: {x}"),
+    ),
+}
+
+
+def translate_detail(detail: str, lang: str = "en") -> str:
+    """A refused value's rule (e.g. "must be between 1 and 20, got 50") in lang; unknown rules stay English."""
+    for pattern, template in DETAILS.get(lang, ()):
+        found = pattern.fullmatch(detail)
+        if found:
+            return template.format(**found.groupdict())
+    return translate(detail, lang)
+
+
 def language_of(request) -> str:
     """'ko' when the browser prefers Korean (Accept-Language), else 'en'."""
     headers = getattr(request, "headers", None) or {}

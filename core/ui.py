@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from core.errors import UserError
-from core.i18n import Translator, language_of, speaking, translate
+from core.i18n import Translator, language_of, speaking, translate, translate_detail
 from core.jsonable import jsonable
 from core.models import ModelManager, RunResult
 from core.params import Bool, Choice, Data, Field, File, Float, Int, Labels, Lines, Text
@@ -85,9 +85,12 @@ def _component(f: Field, kwargs: dict) -> gr.components.Component:
     if isinstance(f, Bool):
         return gr.Checkbox(value=f.default, **kwargs)
     if isinstance(f, Choice):
+        # (label, value): a choice the catalog translates shows in the reader's language, the value sent stays
+        # the transformers value
+        choices = [(tr(c), c) if translate(c, "ko") != c else (c, c) for c in f.choices]
         if component == "radio":
-            return gr.Radio(list(f.choices), value=f.default, **kwargs)
-        return gr.Dropdown(list(f.choices), value=f.default, **kwargs)
+            return gr.Radio(choices, value=f.default, **kwargs)
+        return gr.Dropdown(choices, value=f.default, **kwargs)
     if isinstance(f, Labels):
         return gr.Textbox(value=", ".join(f.default), max_length=f.max_items * (f.max_chars + 2), **kwargs)
     if isinstance(f, (Text, Lines)):
@@ -151,6 +154,21 @@ def takes_request(fn: Callable, names: list[str]) -> Callable:
     return fn
 
 
+def error_text(task: TaskSpec, err: UserError, lang: str) -> str:
+    """A refused run's line in the browser. In English it is the API's and the CLI's line (a field named by
+    its parameter name); in Korean the field is named by its Korean label, then its name, and the rule it
+    broke is translated too."""
+    if err.key != "bad_param" or lang == "en":
+        return err.text(lang)
+    params = dict(err.params)
+    name = str(params.get("name", ""))
+    f = task.inputs[name] if name in task.inputs else task.params[name] if name in task.params else None
+    if f is not None and f.title != name:
+        params["name"] = f"{translate(f.title, lang)} ({name})"
+    params["detail"] = translate_detail(str(params.get("detail", "")), lang)
+    return UserError(err.key, **params).text(lang)
+
+
 def wire(
     ctx: Context,
     task: TaskSpec,
@@ -195,7 +213,7 @@ def wire(
 
     def fail(err: UserError, lang: str):
         ctx.models.log_user_error(task, err)
-        raise gr.Error(err.text(lang), title=translate("Error", lang), print_exception=False) from None
+        raise gr.Error(error_text(task, err, lang), title=translate("Error", lang), print_exception=False) from None
 
     if task.stream is None:
         def handler(*args):

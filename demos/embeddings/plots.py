@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n import say
 from demos.embeddings.rows import Row
 
 TEMPLATE = "plotly_white"
@@ -63,7 +64,7 @@ def scatter(output: dict, rows: list[Row], title: str):
 
     points = output["points"]
     dims = int(output.get("dimensions") or len(points[0]))
-    labels = [r.label or "(no label)" for r in rows]
+    labels = [r.label or say("(no label)") for r in rows]
     order = list(dict.fromkeys(labels))
     names = axis_names(output)
     captioned = dims == 2 and len(rows) <= CAPTION_UP_TO  # (a 3D scene turns: its captions would pile up)
@@ -97,7 +98,8 @@ def scatter(output: dict, rows: list[Row], title: str):
         if captioned:  # room for the captions: plotly's autorange makes room for markers, not text
             fig.update_xaxes(range=_padded([p[0] for p in points], 0.12))
             fig.update_yaxes(range=_padded([p[1] for p in points], 0.08))
-    fig.update_layout(legend=dict(title="label", itemsizing="constant"), showlegend=len(order) > 1 or order != ["(no label)"])
+    fig.update_layout(legend=dict(title=say("label"), itemsizing="constant"),
+                      showlegend=len(order) > 1 or any(r.label for r in rows))
     return fig
 
 
@@ -121,7 +123,7 @@ def heatmap(matrix: list[list[float]], rows: list[Row], title: str):
         cells["hovertemplate"] = "%{y}<br>vs %{x}<br>cosine %{z:.3f}<extra></extra>"
     fig = go.Figure(go.Heatmap(
         z=matrix, x=ticks, y=ticks, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-        colorbar=dict(title="cosine"), texttemplate="%{z:.2f}" if n <= ANNOTATE_UP_TO else None,
+        colorbar=dict(title=say("cosine")), texttemplate="%{z:.2f}" if n <= ANNOTATE_UP_TO else None,
         textfont=dict(size=11), **cells))
     step = max(1, n // 40)
     shown = ticks[::step]
@@ -143,9 +145,10 @@ def norms(output: dict, title: str):
 
     values = output["hidden_norms"]
     tokens = _token_ticks(output["tokens"])
-    layers = [("embeddings" if i == 0 else f"layer {i}") for i in range(len(values))]
+    layers = [(say("embeddings") if i == 0 else say("layer {i}", i=i)) for i in range(len(values))]
     fig = go.Figure(go.Heatmap(z=values, x=tokens, y=layers, colorscale="Viridis", colorbar=dict(title="‖h‖"),
-                               hovertemplate="%{y} · token %{x}<br>norm %{z:.2f}<extra></extra>"))
+                               hovertemplate="%{y} · " + say("token") + " %{x}<br>" + say("norm")
+                               + " %{z:.2f}<extra></extra>"))
     fig.update_xaxes(tickangle=-45 if len(tokens) > 12 else 0)
     fig.update_yaxes(autorange="reversed")
     _layout(fig, title, height=max(300, 120 + 34 * len(values)))
@@ -153,7 +156,7 @@ def norms(output: dict, title: str):
 
 
 def head_choices(heads: int) -> list[tuple[str, str]]:
-    return [("all heads", "all"), ("mean of heads", "mean")] + [(f"head {h}", str(h)) for h in range(heads)]
+    return [(say("all heads"), "all"), (say("mean of heads"), "mean")] + [(say("head {head}", head=h), str(h)) for h in range(heads)]
 
 
 def attention(output: dict, layer: int, head: Any, title: str):
@@ -165,7 +168,7 @@ def attention(output: dict, layer: int, head: Any, title: str):
     tokens = _token_ticks(output["tokens"])
     n = len(tokens)
     axis = list(range(n))
-    hover = "%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"
+    hover = "%{y} → %{x}<br>" + say("weight") + " %{z:.3f}<extra></extra>"
 
     if str(head) == "all":
         from plotly.subplots import make_subplots
@@ -173,11 +176,11 @@ def attention(output: dict, layer: int, head: Any, title: str):
         heads = len(weights)
         cols = min(4, heads)
         rows = -(-heads // cols)
-        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"head {h}" for h in range(heads)],
+        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[say("head {head}", head=h) for h in range(heads)],
                             horizontal_spacing=0.03, vertical_spacing=0.08 if rows > 1 else 0.1)
         for h, matrix in enumerate(weights):
             fig.add_trace(go.Heatmap(z=matrix, x=tokens, y=tokens, zmin=0, zmax=1, colorscale="Blues",
-                                     showscale=h == 0, hovertemplate=hover, colorbar=dict(title="weight")),
+                                     showscale=h == 0, hovertemplate=hover, colorbar=dict(title=say("weight"))),
                           row=h // cols + 1, col=h % cols + 1)
         fig.update_xaxes(showticklabels=False)
         fig.update_yaxes(showticklabels=False, autorange="reversed")
@@ -188,10 +191,10 @@ def attention(output: dict, layer: int, head: Any, title: str):
     else:
         matrix = weights[max(0, min(int(head), len(weights) - 1))]
     fig = go.Figure(go.Heatmap(z=matrix, x=tokens, y=tokens, zmin=0, zmax=1, colorscale="Blues", hovertemplate=hover,
-                               colorbar=dict(title="weight"), texttemplate="%{z:.2f}" if n <= 12 else None,
+                               colorbar=dict(title=say("weight")), texttemplate="%{z:.2f}" if n <= 12 else None,
                                textfont=dict(size=10)))
-    fig.update_xaxes(side="top", title="key (attended to)", tickangle=-45 if n > 12 else 0)
-    fig.update_yaxes(autorange="reversed", title="query (attending)")
+    fig.update_xaxes(side="top", title=say("key (attended to)"), tickangle=-45 if n > 12 else 0)
+    fig.update_yaxes(autorange="reversed", title=say("query (attending)"))
     _layout(fig, title, height=max(480, min(900, 200 + 34 * n)))
     fig.update_layout(xaxis=dict(scaleanchor="y", constrain="domain"))
     return fig
