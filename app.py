@@ -29,6 +29,30 @@ CSS = """
 """
 
 
+def toast_titles_script() -> str:
+    """A script for the page head: on a Korean browser the toasts' headings ("Error", ...) in Korean. gradio
+    6.31 draws a toast's heading from its type, ignoring gr.Error(title=...) and its frontend i18n, so the
+    page translates the heading itself (from the catalog)."""
+    import json
+
+    from core.i18n import translate
+
+    names = {word: translate(word, "ko") for word in ("Error", "Warning", "Info")}
+    return """<script>
+(() => {
+  if (!(navigator.language || "").toLowerCase().startsWith("ko")) return;
+  const names = %s;
+  const fix = () => document.querySelectorAll(".toast-title").forEach((title) => {
+    for (const node of title.childNodes) {
+      const word = node.nodeType === Node.TEXT_NODE ? node.textContent.trim() : "";
+      if (names[word] && names[word] !== word) node.textContent = names[word] + " ";
+    }
+  });
+  new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
+})();
+</script>""" % json.dumps(names, ensure_ascii=False)
+
+
 @dataclass
 class App:
     """The built Blocks app with its context (settings, model manager, translator)."""
@@ -55,6 +79,7 @@ class App:
             i18n=self.ctx.tr.i18n(),
             theme=gr.themes.Soft(),
             css=CSS,
+            head=toast_titles_script(),
             footer_links=["api", "settings"],
             ssr_mode=False,
             app_kwargs={"middleware": [guard]},
