@@ -1,6 +1,8 @@
 """Document QA: real Tesseract OCR on a rendered invoice (and its PDF), word boxes that skip OCR, the
 missing-tesseract message, the notes of a run in the browser's language, the bounds of its fields, the live
-server and the CLI (LayoutLM on a tiny random model: structure only); the shown code executed and compared."""
+server and the CLI (LayoutLM on a tiny random model: structure only); the shown code executed and compared;
+against transformers 4.57.6's document-question-answering pipeline (word boxes given, its own OCR, top_k, a long
+document in several windows, impossible answers)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from core.ui import jsonable
 from demos.multimodal.common import INVOICE_NUMBER, INVOICE_TOTAL, picture, render_invoice
 from demos.multimodal.document_question_answering import TASK, answer_boxes, draw_document, word_rows
 from demos.multimodal.ocr import parse_word_boxes
+from tests.tiny.multimodal import WORDS
+from tests.v4 import image, run_v4, v4_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC_QA = TASK
@@ -76,6 +80,88 @@ def check_answers(output: dict, top_k: int) -> None:
         assert a["answer"] == " ".join(words[a["start"]: a["end"] + 1])
     scores = [a["score"] for a in output["answers"]]
     assert scores == sorted(scores, reverse=True)
+
+
+# ---- against transformers 4.57.6 ---------------------------------------------------------------------
+def long_document(count: int = 700) -> list:
+    """count words of the tiny tokenizer's vocabulary on a grid: more than one 512-token window."""
+    return [[WORDS[(7 * i) % len(WORDS)], [40 + 90 * (i % 10), 20 + 10 * (i // 10), 120 + 90 * (i % 10),
+                                             28 + 10 * (i // 10)]] for i in range(count)]
+
+
+GIVEN = [["Total:", [565, 604, 642, 626]], ["$150.00", [652, 604, 768, 626]], ["Date:", [60, 160, 120, 180]],
+         ["2024-03-15", [130, 160, 260, 180]], ["invoice", [60, 60, 300, 100]], ["number", [310, 60, 400, 100]]]
+# (what, the document: "png" (OCR) or None, word boxes, question, top_k, handle_impossible_answer)
+V4_CASES = (
+    ("word boxes, no image", None, GIVEN, "What is the total?", 3, False),
+    ("word boxes, top_k 1", None, GIVEN, "What is the date?", 1, False),
+    ("word boxes over the page image", "png", GIVEN, "What is the invoice number?", 5, False),
+    ("the pipeline's own OCR", "png", [], "What is the total amount?", 3, False),
+    ("OCR, top_k 10", "png", [], "Who is the bill to?", 10, False),
+    ("a long document, several windows", None, long_document(), "how many items are there?", 4, False),
+    ("no answer allowed", None, GIVEN, "What is the colour of the sky?", 3, True),
+    ("no answer allowed, one word: the empty answer ranks", None, GIVEN[:1], "What is the colour of the sky?", 5, True),
+    ("no answer allowed, two words", None, GIVEN[:2], "total", 6, True),
+    ("no answer allowed, long", None, long_document(300), "where is the road?", 2, True),
+)
+
+
+@pytest.fixture(scope="module")
+def against_v4(manager, tiny, invoice):
+    """[(case, the app's output, 4.57.6's answers)], all cases in one 4.x call; with no word boxes 4.x runs
+    its own Tesseract OCR on the page."""
+    model = str(tiny["layoutlm-docqa"])
+    runs, cases = [], []
+    for _, document, boxes, question, top_k, impossible in V4_CASES:
+        page = invoice[document] if document else None
+        runs.append(manager.run(DOC_QA, model, {"image": page, "question": question, "word_boxes": boxes},
+                                {**DOC_QA.defaults(), "top_k": top_k, "handle_impossible_answer": impossible}))
+        call = {"question": question, "top_k": top_k, **({"word_boxes": boxes} if boxes else {})}
+        if impossible:
+            call["handle_impossible_answer"] = True
+        cases.append({"task": "document-question-answering", "model": str(v4_folder(model)),
+                      "inputs": image(page) if page else None, "call": call})
+    return list(zip(V4_CASES, runs, run_v4(cases)))
+
+
+def same_answers(ours: list[dict], theirs: list[dict]) -> None:
+    assert [(a["answer"], a.get("start"), a.get("end")) for a in ours] == \
+        [(a["answer"], a.get("start"), a.get("end")) for a in theirs]
+    for a, b in zip(ours, theirs):
+        assert a["score"] == pytest.approx(b["score"], rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.v4
+def test_answers_equal_4x(against_v4):
+    nulls = 0
+    for case, result, v4 in against_v4:
+        v4 = v4 if isinstance(v4, list) else [v4]
+        try:
+            same_answers(result.output["answers"], v4)
+        except AssertionError as err:
+            raise AssertionError(f"{case[0]}: {err}") from None
+        nulls += sum(a["answer"] == "" for a in v4)
+        assert "matches transformers 4.57.6's document-question-answering pipeline" in result.code
+    assert nulls >= 2, "the empty answer ranks in no case: the impossible-answer cases test nothing"
+
+
+@pytest.mark.v4
+def test_ocr_reads_the_words_4x_read(against_v4):
+    """With no word boxes 4.x ran Tesseract itself: the app's OCR words are the ones its answers index."""
+    for case, result, v4 in against_v4:
+        if case[1] and not case[2]:
+            words = [w["word"] for w in result.output["words"]]
+            assert INVOICE_TOTAL in words
+            for a in v4:
+                assert a["answer"] == " ".join(words[a["start"]: a["end"] + 1]), case[0]
+
+
+def test_impossible_answer_code_gives_the_same_answers(manager, tiny):
+    result = manager.run(DOC_QA, str(tiny["layoutlm-docqa"]), {"image": None, "question": "Why?", "word_boxes": GIVEN[:1]},
+                         {**DOC_QA.defaults(), "top_k": 5, "handle_impossible_answer": True})
+    assert "" in [a["answer"] for a in result.output["answers"]]
+    assert "handle_impossible_answer=True" in result.code
+    assert jsonable(run_code(result.code)) == jsonable(result.output)
 
 
 # ---- real OCR ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ pipeline makes when it gets no `word_boxes`), so they can be shown in a table, d
 raw output and reused; they then go to the pipeline as `word_boxes` on LayoutLM's 0-1000 scale. Word boxes
 typed by the user skip OCR. Documents are images or the first page of a PDF (pypdfium2), read once per run.
 Without the tesseract binary the run fails with one line naming the fix; the other tasks are unaffected.
+The answers match transformers 4.57.6's document-question-answering pipeline (its own OCR included).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from core import drawing
 from core.codegen import call_args, place_kwargs, py, source_kwargs
 from core.errors import UserError
 from core.i18n import note, say
-from core.params import File, Int, Text
+from core.params import Bool, File, Int, Text
 from core.registry import Loader, Output, TaskSpec
 from demos.multimodal.common import (
     DOCUMENT,
@@ -67,14 +68,16 @@ def run(pipe, inputs: dict, params: dict) -> Output:
     "words": [{"word", "box", "conf"?}, ...]} — the words OCR read (or the user gave), boxes on 0-1000.
     facts["image"]: the document as read (drawn on by render)."""
     question, given, top_k, lang = inputs["question"], inputs[WORD_BOXES], params["top_k"], params["lang"]
+    extra = {"handle_impossible_answer": True} if params["handle_impossible_answer"] else {}
     image, pages = read_document(inputs["image"]) if inputs["image"] is not None else (None, 0)
     if image is None and (not given or reads_pixels_only(pipe)):
         raise UserError("empty_input", what=DOCUMENT)
     if reads_pixels_only(pipe):
-        words, answers = [], pipe(image=image, question=question, top_k=top_k)
+        words, answers = [], pipe(image=image, question=question, top_k=top_k, **extra)
     else:
         words = given or ocr_words(image, lang)
-        answers = pipe(image=image, question=question, word_boxes=[(w["word"], w["box"]) for w in words], top_k=top_k)
+        answers = pipe(image=image, question=question, word_boxes=[(w["word"], w["box"]) for w in words], top_k=top_k,
+                       **extra)
     return Output({"answers": answers, "words": words}, notes=notes_of(given, words, answers, lang, pages),
                   facts={"image": image})
 
@@ -99,6 +102,8 @@ OCR_LINES = [
 
 def code(ref, inputs: dict, params: dict, place) -> str:
     given, top_k = inputs[WORD_BOXES], params["top_k"]
+    if params["handle_impossible_answer"]:
+        top_k = f"{top_k}, handle_impossible_answer=True"
     imports = {"from transformers import pipeline"}
     lines: list[str] = []
     if inputs["image"] is not None:
@@ -119,7 +124,8 @@ def code(ref, inputs: dict, params: dict, place) -> str:
         lines.append(f"answers = pipe(image=image, {ask}, word_boxes=word_boxes, top_k={top_k})")
     load = call_args("document-question-answering", model=ref.source, **source_kwargs(ref), **place_kwargs(place))
     head = sorted(imports, key=lambda s: (not s.startswith("import "), s))
-    out = [*head, "", f"pipe = pipeline({load})", *lines,
+    out = ["# matches transformers 4.57.6's document-question-answering pipeline (which ran this OCR itself)",
+           *head, "", f"pipe = pipeline({load})", *lines,
            'print({"answers": answers, "words": words})',
            "# answers[i]['start'] .. ['end'] are indices into words: the boxes to draw"]
     return "\n".join(out) + "\n"
@@ -233,6 +239,7 @@ def build(ctx) -> None:
                     languages, value=lang_field.default if lang_field.default in languages else languages[0],
                     allow_custom_value=True, label=tr(lang_field.title), info=tr(lang_field.help),
                     elem_id=f"{TASK.api_name}_lang")
+            fields["handle_impossible_answer"] = widget(ctx, TASK, "handle_impossible_answer")
             with gr.Accordion(tr("Word boxes (optional: skips OCR)"), open=False) as boxes_box:
                 fields |= widgets(ctx, TASK, WORD_BOXES)
             run_button = gr.Button(tr("Run"), variant="primary", elem_id="document_question_answering_run")
@@ -302,6 +309,7 @@ TASK = TaskSpec(
     ),
     params=(
         Int("top_k", 3, 1, 10, help="How many answers to show"),
+        Bool("handle_impossible_answer", False, help="Allow \"no answer\" (an empty answer competes with the spans)"),
         OcrLanguage("lang", "eng", max_chars=100, label="OCR language (lang)",
                     help="Tesseract language codes, e.g. eng or eng+kor (each needs its tesseract-ocr-LANG package)"),
     ),
