@@ -296,7 +296,7 @@ def compare_html(text: str, results: list[dict]) -> str:
         cols.append(
             f'<div class="tkcol"><h4>{name}</h4>'
             f'<div class="tkstat">{item["counts"]["tokens"]:,} <span style="font-size:0.5em;font-weight:400">{say(TOKENS_WORD)}</span></div>'
-            f'<div class="tklabel">{esc(facts["algorithm"])} · {esc(facts["class"])} · vocab {facts["vocab_size"]:,}</div>'
+            f'<div class="tklabel">{esc(facts["algorithm"])} · {esc(facts["class"])} · {esc(say("vocab"))} {facts["vocab_size"]:,}</div>'
             f'<div class="tklabel">{specials}</div>'
             f'{sequence_html(item, sources=(text,), unk_id=unk)}</div>')
     return f'<div class="tkgrid">{"".join(cols)}</div>'
