@@ -126,6 +126,8 @@ DETAILS: dict[str, tuple[tuple[re.Pattern, str], ...]] = {
         (re.compile(r"expected true or false, got (?P<x>.+)"), "true 또는 false여야 합니다. 받은 값: {x}"),
         (re.compile(r"one of (?P<choices>.+); got (?P<x>.+)"), "다음 중 하나여야 합니다: {choices}. 받은 값: {x}"),
         (re.compile(r"expected whole numbers like 1, 2, 3; got (?P<x>.+)"), "1, 2, 3 같은 정수여야 합니다. 받은 값: {x}"),
+        (re.compile(r"(?P<x>-?\d+) is not a token id of this tokenizer \((?P<a>\d+) to (?P<b>\d+)\)"),
+         "{x}은(는) 이 토크나이저의 토큰 id가 아닙니다 ({a}~{b})"),
     ),
 }
 

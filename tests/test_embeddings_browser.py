@@ -30,10 +30,7 @@ def open_embeddings(page, base_url) -> None:
 
     page.goto(base_url)
     expect(page.get_by_role("tab").first).to_be_visible(timeout=30_000)
-    tab = page.get_by_role("tab", name="Embeddings", exact=True)
-    if not tab.is_visible():  # many tabs: gradio folds the last ones into its "More tabs" menu
-        page.get_by_role("button", name="More tabs").filter(visible=True).first.click()
-    tab.click()
+    page.get_by_role("tab", name="Embeddings", exact=True).click()
     expect(page.locator("#embeddings_run")).to_be_visible()
 
 

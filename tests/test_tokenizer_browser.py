@@ -16,10 +16,7 @@ def open_task(page, base_url, task_tab: str):
 
     page.goto(base_url)
     expect(page.get_by_role("tab").first).to_be_visible(timeout=30_000)
-    tab = page.get_by_role("tab", name="Tokenizer", exact=True)
-    if not tab.is_visible():  # many tabs: gradio folds the last ones into its "More tabs" menu
-        page.get_by_role("button", name="More tabs").filter(visible=True).first.click()
-    tab.click()
+    page.get_by_role("tab", name="Tokenizer", exact=True).click()
     page.get_by_role("tab", name=task_tab, exact=True).click()
     expect(page.get_by_role("tab", name=task_tab, exact=True)).to_have_attribute("aria-selected", "true")
 
