@@ -76,8 +76,8 @@ def build(ctx, shared=None) -> None:
         output = result.output
         score = "cosine" if output["metric"] == "cosine" else "distance"
         values = [[n["rank"], round(n["score"], 4), n["label"], n["text"], n["index"]] for n in output["neighbors"]]
-        return {table: gr.update(value=values, headers=["rank", score, "label", "text", "#"]),
-                note: say(NEAREST, query=output["query"], score=output["score"]), data: output}
+        return {table: gr.update(value=values, headers=[say(h) for h in ("rank", score, "label", "text", "#")]),
+                note: say(NEAREST, query=output["query"], score=say(output["score"])), data: output}
 
     wire(ctx, TASK, find.click, {**row_fields(shared), **fields}, shared.model, render, panels, [table, note, data],
          triggers=[fields["query"].submit])
