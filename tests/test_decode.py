@@ -66,3 +66,32 @@ def test_endpoint(client, folder):
     res = client.predict(ids="101, 1045, 2572, 1037, 2879, 1012, 102", text="", clean_up_tokenization_spaces="default",
                          model=folder(WORDPIECE), api_name="/decode")
     assert res[1] == "[CLS] i am a boy. [SEP]" and res[2] == "i am a boy."
+
+
+def test_examples_ids_come_from_the_chosen_tokenizer(manager, tiny_root, pack_dir):
+    """The examples' pieces read at build time from tokenizer.json equal the loaded tokenizer's, for every
+    tokenizer the tests and the pack offer (Whisper's aside: transformers puts its own prefix tokens first),
+    and the first example decodes to the sample sentence in each."""
+    from transformers import AutoTokenizer
+
+    from demos.tokenizer import examples
+
+    folders = [f for root in (tiny_root, pack_dir) for f in sorted(root.iterdir()) if (f / "tokenizer.json").exists()]
+    assert len(folders) >= 20
+    for folder in folders:
+        loaded = AutoTokenizer.from_pretrained(str(folder))
+        from_tokenizer = examples.from_tokenizer(loaded)
+        if "whisper" not in folder.name:
+            assert examples.from_folder(folder) == from_tokenizer, folder.name
+        assert examples.for_model(manager, TASK, str(folder)) == from_tokenizer
+        ids = examples.decode_rows(from_tokenizer)[0][0]
+        decoded = loaded.decode([int(i) for i in ids.split(", ")], skip_special_tokens=True)
+        assert " ".join(decoded.lower().split()).replace(" .", ".") == "i am a boy.", folder.name
+        tokens, first = examples.lookup_rows(from_tokenizer)[0]
+        assert loaded.convert_tokens_to_ids(tokens.split()) == from_tokenizer.word_ids
+        assert int(first) == from_tokenizer.word_ids[0]
+    bert = examples.at_build("google-bert/bert-base-uncased", "google-bert/bert-base-uncased")
+    assert examples.decode_rows(bert)[0][0] == "101, 1045, 2572, 1037, 2879, 1012, 102"
+    assert examples.at_build("nobody/not-here", "google-bert/bert-base-uncased") is None
+    assert examples.for_model(manager, TASK, "/etc") is None  # not a folder this server offers: no change
+    assert [row[0] for row in examples.decode_rows(None)] == ["", "", ""]

@@ -89,3 +89,14 @@ def test_api(client, tiny):
     assert raw["out_features"] == ["stage1", "stage2"] and len(gallery) == 6
     assert "| stage1 | (1, 8, 8, 8)" in shapes and "SwinBackbone.from_pretrained" in code
     assert gallery[0]["caption"].startswith("stage1 · ch ")
+
+
+def test_a_refused_field_is_named_by_its_korean_label_in_korean():
+    from core.ui import error_text
+
+    with pytest.raises(UserError) as err:
+        TASK.parse({"image": CAT}, {"channels": 17})
+    assert error_text(TASK, err.value, "ko") == \
+        "단계마다 그릴 채널 수 (channels)의 값이 잘못되었습니다: 1에서 16 사이여야 합니다. 받은 값: 17"
+    assert error_text(TASK, err.value, "en") == err.value.text("en") == \
+        "Invalid value for channels: must be between 1 and 16, got 17"  # the API's and the CLI's line

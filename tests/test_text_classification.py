@@ -104,3 +104,19 @@ def test_browser_types_the_notes_sentence_and_sees_a_scored_label(page, base_url
     expect(label).to_contain_text(re.compile(r"(POSITIVE|NEGATIVE)"), timeout=60_000)
     expect(label).to_contain_text(re.compile(r"\d+%"))
     shoot(page, "text_text_classification")
+
+
+def test_examples_fit_the_models_labels(manager, tiny):
+    """An NLI model gets sentence pairs, a one-label reranker query/passage pairs, any other model single texts
+    (the sentiment sentence never sits under an NLI model); labels are read from the config, not loaded."""
+    from demos.text.text_classification import NLI_EXAMPLES, RERANK_EXAMPLES, SINGLE_EXAMPLES, example_rows, labels_of
+
+    assert labels_of(manager, str(tiny["bert-nli"])) == ("contradiction", "neutral", "entailment")
+    assert example_rows(labels_of(manager, str(tiny["bert-nli"]))) == NLI_EXAMPLES
+    assert example_rows(labels_of(manager, str(tiny["bert-seqcls"]))) == SINGLE_EXAMPLES
+    assert example_rows(labels_of(manager, str(tiny["bert-reranker"]))) == RERANK_EXAMPLES
+    assert example_rows(labels_of(manager, "FacebookAI/roberta-large-mnli")) == NLI_EXAMPLES
+    assert example_rows(labels_of(manager, "someone/unknown-model")) == SINGLE_EXAMPLES
+    assert all(pair for _, pair in NLI_EXAMPLES + RERANK_EXAMPLES)
+    assert not any(pair for _, pair in SINGLE_EXAMPLES)
+    assert not any("sliced bread" in text for text, _ in NLI_EXAMPLES + RERANK_EXAMPLES)
