@@ -31,6 +31,11 @@ class ModelRef:
     def display(self) -> str:
         return f"{self.source}@{self.revision}" if self.revision else self.source
 
+    @property
+    def name(self) -> str:
+        """How progress texts name it: the Hub id, or a local folder's own name (not the server's path)."""
+        return Path(self.source).name if self.local else self.display
+
     @staticmethod
     def parse(text: str) -> ModelRef:
         """'owner/name', 'owner/name@rev', or a folder path (made absolute: a relative path that
@@ -247,3 +252,103 @@ def model_info(obj: Any) -> tuple[dict, int]:
     if not isinstance(obj, Bundle):
         info["pipeline_class"] = type(obj).__name__
     return info, nbytes
+
+
+# ---- downloading a Hub model with progress -----------------------------------------------------------------
+# what transformers fetches for a model at the top of its repository: configs, tokenizer and processor files,
+# and one set of weights (safetensors first); the rest of a repository (ONNX, TF, GGUF, other variants) is not
+_SMALL_FILES = (".json", ".txt", ".model", ".jinja", ".tiktoken")
+_WEIGHTS = (re.compile(r"model(-\d{5}-of-\d{5})?\.safetensors"), re.compile(r"pytorch_model(-\d{5}-of-\d{5})?\.bin"))
+
+
+def files_to_fetch(files: dict[str, int]) -> list[str]:
+    """The files of a Hub repository (name -> size) that loading it will read, small ones first."""
+    top = [name for name in files if "/" not in name]
+    small = sorted(name for name in top if name.endswith(_SMALL_FILES))
+    for pattern in _WEIGHTS:
+        weights = sorted(name for name in top if pattern.fullmatch(name))
+        if weights:
+            return small + weights
+    return small
+
+
+class Downloads:
+    """The progress of a model's download, reported as report("download", model=..., done=MB, total=MB) at most
+    every `every` seconds: tqdm_for(file) is the tqdm class huggingface_hub's hf_hub_download feeds."""
+
+    def __init__(self, model: str, sizes: dict[str, int], report, every: float = 0.25):
+        self.model, self.sizes, self.report, self.every = model, sizes, report, every
+        self.total = sum(sizes.values())
+        self.finished = 0
+        self.current = 0
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def tell(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= self.every:
+            self.last = now
+            self.report("download", model=self.model, done=(self.finished + self.current) / 1e6, total=self.total / 1e6)
+
+    def file_done(self, name: str) -> None:
+        with self.lock:
+            self.finished += self.sizes.get(name, 0)
+            self.current = 0
+        self.tell(force=True)
+
+    def tqdm_for(self, name: str) -> type:
+        downloads, size = self, self.sizes.get(name, 0)
+
+        class Bar:
+            """Enough of tqdm for huggingface_hub's plain and Xet downloads (one bar: update_transfer is here)."""
+
+            def __init__(self, *args, total=None, initial=0, **kwargs):
+                self.n, self.total = initial or 0, total
+                self._seen(0)
+
+            def _seen(self, step) -> None:
+                self.n += step or 0
+                with downloads.lock:
+                    downloads.current = max(0, min(self.n, size or self.n))
+                downloads.tell()
+
+            def update(self, n=1) -> None:
+                self._seen(n)
+
+            def update_transfer(self, n=1) -> None:  # bytes on the wire (Xet): the written bytes are counted
+                pass
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc) -> None:
+                pass
+
+            def __getattr__(self, name):  # refresh, close, set_postfix_str, set_description...: nothing to show
+                return lambda *args, **kwargs: None
+
+        return Bar
+
+
+def download(repo: str, revision: str | None, report) -> None:
+    """Fetch what loading the Hub model `repo` reads into the Hugging Face cache, reporting progress; nothing
+    when it is all cached. Failures are left to the load that follows (it reports them in its own words)."""
+    from huggingface_hub import HfApi, hf_hub_download, try_to_load_from_cache
+
+    try:
+        info = HfApi().model_info(repo, revision=revision, files_metadata=True)
+    except Exception:
+        return
+    sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or ()}
+    missing = [name for name in files_to_fetch(sizes)
+               if not isinstance(try_to_load_from_cache(repo, name, revision=info.sha or revision), str)]
+    if not missing:
+        return
+    progress = Downloads(f"{repo}@{revision}" if revision else repo, {n: sizes[n] for n in missing}, report)
+    progress.tell(force=True)
+    for name in missing:
+        try:
+            hf_hub_download(repo, name, revision=revision, tqdm_class=progress.tqdm_for(name))
+        except Exception:
+            return
+        progress.file_done(name)

@@ -26,6 +26,7 @@ from core.loading import (
     Bundle,
     ModelRef,
     Place,
+    download,
     gradio_folders,
     head_notes,
     hub_reachable,
@@ -140,13 +141,17 @@ class ModelManager:
         return self._place
 
     # ---- loading ---------------------------------------------------------------------------
-    def _source_path(self, ref: ModelRef) -> str:
+    def _source_path(self, ref: ModelRef, report=None) -> str:
         """What from_pretrained gets: the folder, the Hub id, or the cached snapshot when offline or
-        when the Hub cannot be reached (instead of minutes of retries)."""
+        when the Hub cannot be reached (instead of minutes of retries). With report, what is not cached yet
+        is downloaded first, its progress reported (report("download", model=, done=MB, total=MB))."""
         if ref.local:
             return ref.source
         offline = self.settings.offline
         if not offline and hub_reachable():
+            if report is not None:
+                download(ref.source, ref.revision, report)
+                report("load", model=ref.name)
             return ref.source
         from huggingface_hub import snapshot_download
 
@@ -155,10 +160,10 @@ class ModelManager:
         except Exception as exc:
             raise UserError("not_available" if offline else "hub_unreachable", model=ref.display) from exc
 
-    def _load(self, loader: Loader, ref: ModelRef, place: Place) -> Any:
+    def _load(self, loader: Loader, ref: ModelRef, place: Place, report=None) -> Any:
         transformers = import_transformers(
             *(["pipeline"] if loader.kind == "pipeline" else [n for n in (loader.processor_class, loader.model_class) if n]))
-        source = self._source_path(ref)
+        source = self._source_path(ref, report)
         common: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
         if ref.revision and source == ref.source:
             common["revision"] = ref.revision
@@ -251,8 +256,9 @@ class ModelManager:
         name, _, rev = text.partition("@")
         return ModelRef(name, rev or None, False)
 
-    def get(self, loader: Loader, model: str, *, task: TaskSpec | None = None) -> tuple[Entry, bool]:
-        """The loaded model for (loader, model), loading it once; returns (entry, was_cached)."""
+    def get(self, loader: Loader, model: str, *, task: TaskSpec | None = None, report=None) -> tuple[Entry, bool]:
+        """The loaded model for (loader, model), loading it once; returns (entry, was_cached). report(stage,
+        **values), when given, hears the stages of a load ("download", "load", "loaded"); nothing when cached."""
         ref = self.resolve(model)
         place = self.place
         key = (loader, ref.source, ref.revision, place.device, place.dtype, place.device_map)
@@ -270,15 +276,19 @@ class ModelManager:
             if task is not None:
                 self._check_fit(task, ref)
             start = time.perf_counter()
+            if report is not None:
+                report("load", model=ref.name)
             try:
                 with self._load_lock, load_report() as missing:
-                    obj = self._load(loader, ref, place)
+                    obj = self._load(loader, ref, place, report)
             except Exception as exc:
                 raise explain(exc, model=ref.display, task=task.id if task else "") from exc
             info, nbytes = model_info(obj)
             if missing and info.get("model_class"):
                 info["newly_initialised"] = missing[:20]
             info["load_seconds"] = round(time.perf_counter() - start, 3)
+            if report is not None:
+                report("loaded", model=ref.name, seconds=info["load_seconds"])
             entry = Entry(key, obj, info, nbytes)
             with self._lock:
                 self._cache[key] = entry
@@ -339,7 +349,7 @@ class ModelManager:
         details["inference_seconds"] = round(seconds, 3)
         return details
 
-    def _entries(self, task: TaskSpec, model: str | list[str]) -> tuple[list[ModelRef], list[Entry], bool]:
+    def _entries(self, task: TaskSpec, model: str | list[str], report=None) -> tuple[list[ModelRef], list[Entry], bool]:
         """(refs, entries, all cached) for the model (or, for a multi-model task, the models) of a run."""
         names = [model] if isinstance(model, str) or model is None else [m for m in model if m]
         if task.multi_model == 1 and len(names) != 1:
@@ -349,7 +359,7 @@ class ModelManager:
         if len(names) > task.multi_model:
             raise UserError("bad_param", name="model", detail=f"{task.id} takes at most {task.multi_model} models")
         refs = [self.resolve(m) for m in names]
-        loaded = [self.get(task.loader, m, task=task) for m in names]
+        loaded = [self.get(task.loader, m, task=task, report=report) for m in names]
         return refs, [e for e, _ in loaded], all(c for _, c in loaded)
 
     @contextlib.contextmanager
@@ -360,12 +370,12 @@ class ModelManager:
                 stack.enter_context(e.lock)
             yield entries[0].obj if task.multi_model == 1 else [e.obj for e in entries]
 
-    def run(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict) -> RunResult:
+    def run(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict, *, report=None) -> RunResult:
         """Parse the inputs and params by their fields, load (or reuse) the model and run the task; every
-        failure becomes a UserError. model: one id, or a list of ids for a multi-model task."""
+        failure becomes a UserError. model: one id, or a list of ids for a multi-model task. report: see get."""
         with limits.active(self.settings.limits):
             inputs, params = task.parse(inputs, params)
-        refs, entries, cached = self._entries(task, model)
+        refs, entries, cached = self._entries(task, model, report)
         start = time.perf_counter()
         try:
             with self._held(task, entries) as loaded, deadline.within(self.settings.timeout), \
@@ -382,11 +392,12 @@ class ModelManager:
         return RunResult(value, self.code(task, refs, inputs, params), self._all_details(task, refs, entries, cached, seconds),
                          inputs, params, notes, facts)
 
-    def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict) -> Iterator[RunResult]:
+    def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict, *,
+               report=None) -> Iterator[RunResult]:
         """Like run, for tasks with a `stream` function: yields growing partial results."""
         with limits.active(self.settings.limits):
             inputs, params = task.parse(inputs, params)
-        refs, entries, cached = self._entries(task, model)
+        refs, entries, cached = self._entries(task, model, report)
         code = self.code(task, refs, inputs, params)
         start = time.perf_counter()
         try:

@@ -3,7 +3,9 @@ panels, and the run handler. The only core module that imports gradio (and only 
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,13 +145,15 @@ def result_panels(ctx: Context, task: TaskSpec) -> Panels:
     return Panels(notes, raw, code, details)
 
 
-def takes_request(fn: Callable, names: list[str]) -> Callable:
+def takes_request(fn: Callable, names: list[str], *, progress: bool = False) -> Callable:
     """Give fn the signature gradio reads: `names` as positional parameters (they name the API's parameters),
     then `request` annotated gr.Request, which gradio fills (for the browser's language). gradio injects the
-    request only into a positional parameter, and reads the annotation as a class, not a string."""
+    request only into a positional parameter, and reads the annotation as a class, not a string. progress:
+    then a gr.Progress parameter too (gradio sends progress texts only for events that declare one)."""
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    tracker = [inspect.Parameter("progress", kind, default=gr.Progress())] if progress else []
     fn.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names]
-                                         + [inspect.Parameter("request", kind, annotation=gr.Request)])
+                                         + [inspect.Parameter("request", kind, annotation=gr.Request), *tracker])
     fn.__annotations__ = {"request": gr.Request}
     return fn
 
@@ -199,7 +203,7 @@ def wire(
 
     def call_of(args) -> tuple[Any, dict, dict, str]:
         """(model id or ids, inputs, params, language) from gradio's positional args (request last)."""
-        *values, request = args
+        *values, request, _ = args  # the last one is the gr.Progress (load_stages reports through it)
         given = dict(zip(names, values[:len(names)]))
         chosen = values[len(names):]
         model_id = chosen[0] if len(pickers) == 1 else [m for m in chosen if m]
@@ -219,19 +223,19 @@ def wire(
         def handler(*args):
             model_id, inputs, params, lang = call_of(args)
             try:
-                return outputs_for(ctx.models.run(task, model_id, inputs, params), lang)
+                return outputs_for(ctx.models.run(task, model_id, inputs, params, report=load_stages(lang)), lang)
             except UserError as err:
                 fail(err, lang)
     else:
         def handler(*args):
             model_id, inputs, params, lang = call_of(args)
             try:
-                for result in ctx.models.stream(task, model_id, inputs, params):
+                for result in ctx.models.stream(task, model_id, inputs, params, report=load_stages(lang)):
                     yield outputs_for(result, lang)
             except UserError as err:
                 fail(err, lang)
 
-    takes_request(handler, [*names, *model_names])
+    takes_request(handler, [*names, *model_names], progress=True)
     handler.__name__ = task.api_name
 
     all_outputs = list(outputs) + panels.components
@@ -248,6 +252,40 @@ def wire(
         # gradio's upload-folder checks
         preprocess=False,
     )
+
+
+LOAD_STAGES = {
+    "download": "Downloading {model} ({done} of {total})",
+    "load": "Loading model {model}…",
+    "loaded": "Loaded {model} in {seconds:.1f} s; running…",
+}
+
+
+def megabytes(mb: float) -> str:
+    return f"{mb * 1000:.0f} kB" if mb < 1 else f"{mb:.0f} MB" if mb < 1000 else f"{mb / 1000:.2f} GB"
+
+
+def load_stages(lang: str) -> Callable[..., None]:
+    """report(stage, **values) for the model manager: a model's download and load shown as the event's progress
+    text in the browser's language (a cached model reports nothing, so gradio's own timer shows alone).
+    Downloads report from huggingface_hub's threads: the event's context is carried along, one at a time."""
+    tracker = gr.Progress()
+    context = contextvars.copy_context()
+    lock = threading.Lock()
+
+    def report(stage: str, **values) -> None:
+        fraction = 1.0 if stage == "loaded" else 0.0  # gradio's status shows a text only beside a level
+        if stage == "download":
+            fraction = min(1.0, values["done"] / values["total"]) if values["total"] else 0.0
+            values = {**values, "done": megabytes(values["done"]), "total": megabytes(values["total"])}
+        text = translate(LOAD_STAGES[stage], lang).format(**values)
+        with lock:
+            try:
+                context.run(tracker, fraction, desc=text)
+            except RuntimeError:  # the context is entered already (a report inside a report): skip this one
+                pass
+
+    return report
 
 
 def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Examples") -> gr.Examples:

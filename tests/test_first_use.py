@@ -196,3 +196,70 @@ def test_an_upload_name_cannot_break_out_of_the_comment(tmp_path):
     assert "\n" not in literal and "/" not in literal
     assert all("\n" not in line for line in codegen.file_notes(named))
     json.dumps(literal)
+
+
+# ---- a first run shows that the model is loading ---------------------------------------------------------------
+@pytest.fixture
+def fresh_model(tiny_root, pack_dir):
+    """fresh_model(tag): a model folder no run has loaded yet (SmolLM2 from the pack, linked file by file into a
+    new folder of an offered --models-dir), so its first run loads it, for a second or two."""
+    import uuid
+
+    def make(tag: str) -> Path:
+        folder = tiny_root / f"fresh-{tag}-{uuid.uuid4().hex[:6]}"
+        folder.mkdir()
+        for item in (pack_dir / "SmolLM2-135M-Instruct").iterdir():
+            (folder / item.name).symlink_to(item)
+        return folder
+
+    return make
+
+
+# records every one of the texts that shows at any moment (a MutationObserver sees each change of the page)
+SEEN = """texts => { window.__seen = []; new MutationObserver(() => {
+    for (const t of texts) if (document.body.innerText.includes(t) && !window.__seen.includes(t)) window.__seen.push(t); })
+    .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+
+
+def run_generation(page, folder: Path, prompt: str, tab: str, subtab: str) -> None:
+    page.get_by_role("tab", name=tab, exact=True).click()
+    page.locator("#tab_text").get_by_role("tab", name=subtab, exact=True).click()
+    page.locator("#text_generation_prompt textarea").fill(prompt)
+    model = page.locator("#text_generation_model input")
+    model.fill(str(folder))
+    model.press("Enter")
+    page.locator("#text_generation_run").click()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale, tab, subtab, loading, loaded", [
+    ("en-US", "Text", "Text generation", "Loading model {name}…", "Loaded {name} in"),
+    ("ko-KR", "텍스트", "텍스트 생성", "모델 {name} 불러오는 중…", "{name}을(를)"),
+])
+def test_a_first_run_shows_the_model_loading_and_a_cached_one_does_not(browser, base_url, fresh_model, shoot,
+                                                                     locale, tab, subtab, loading, loaded):
+    from playwright.sync_api import expect
+
+    folder = fresh_model(locale[:2])
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        texts = [loading.format(name=folder.name), loaded.format(name=folder.name)]
+        page.goto(base_url)
+        page.evaluate(SEEN, texts)
+        run_generation(page, folder, "The capital of France is", tab, subtab)
+        # the stage shows while the model loads (polled every 20 ms, then a screenshot of it in flight)
+        page.wait_for_function("text => document.body.innerText.includes(text)",
+                               arg=loading.format(name=folder.name), polling=20, timeout=60_000)
+        shot = shoot(page, f"first_use_loading_{locale[:2]}")
+        expect(page.locator("#text_generation_code")).to_contain_text("The capital of France is", timeout=120_000)
+        assert shot.stat().st_size > 10_000
+        assert page.evaluate("window.__seen") == texts  # loading, then loaded and running (the watch works)
+        # the same model again, from a fresh page: cached, so no loading stage at all
+        page.goto(base_url)
+        page.evaluate(SEEN, texts)
+        run_generation(page, folder, "Two plus two is", tab, subtab)
+        expect(page.locator("#text_generation_code")).to_contain_text("Two plus two is", timeout=120_000)
+        assert page.evaluate("window.__seen") == []
+    finally:
+        context.close()
