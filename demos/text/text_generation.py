@@ -136,8 +136,11 @@ def notes_for(output: list, inputs: dict, params: dict) -> tuple:
 def new_token_ids(pipe, item: Any, kwargs: dict, params: dict) -> list[int]:
     """The ids one prompt (or chat) generated after its prompt: the same call again with return_tensors=True
     (and the same seed), minus the prompt as the pipeline's own preprocessing encodes it."""
+    from transformers.utils.chat_template_utils import Chat
+
     preprocess_params, _, _ = pipe._sanitize_parameters(**kwargs)
-    prompt = pipe.preprocess(item, **preprocess_params)["input_ids"]
+    # the pipeline wraps a conversation in Chat before its preprocessing (a bare list reads as a batch)
+    prompt = pipe.preprocess(Chat(item) if isinstance(item, list) else item, **preprocess_params)["input_ids"]
     _prepare(pipe, params, kwargs)
     full = pipe(item, **kwargs, return_tensors=True)[0]["generated_token_ids"]
     return list(full)[prompt.shape[-1]:]
