@@ -96,7 +96,7 @@ def build_app(settings: Settings, manager=None) -> App:
     from core.i18n import Translator
     from core.models import ModelManager
     from core.registry import discover
-    from core.ui import Context, korean_headers
+    from core.ui import Context, korean_headers, readable_api_info
 
     tabs = discover()
     tr = Translator()
@@ -113,6 +113,7 @@ def build_app(settings: Settings, manager=None) -> App:
                     tab.build(ctx)
         korean_headers(ctx, demo)
     demo.queue(default_concurrency_limit=2)
+    readable_api_info(demo, tr)
     return App(demo, ctx)
 
 

@@ -336,3 +336,37 @@ def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:
             with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
                 task.build(ctx)
 
+
+
+I18N_MARK = "__i18n__"
+
+
+def readable_api_info(demo: gr.Blocks, tr: Translator) -> None:
+    """The "Use via API" page and /gradio_api/info name parameters by their English labels: gradio puts an I18n
+    label there as its "__i18n__{...}" marker (or the I18nData itself), which the API page draws as
+    "[object Object]"."""
+    import json
+
+    from gradio.i18n import I18nData
+
+    def plain(value):
+        if isinstance(value, I18nData):
+            return tr.en.get(value.key, value.key)
+        if isinstance(value, str) and value.startswith(I18N_MARK):
+            try:
+                key = json.loads(value[len(I18N_MARK):]).get("key", "")
+            except (ValueError, AttributeError):
+                return value
+            return tr.en.get(key, key)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    original = demo.get_api_info
+
+    def get_api_info(all_endpoints: bool = False, page: str | None = None):
+        return plain(original(all_endpoints=all_endpoints, page=page))
+
+    demo.get_api_info = get_api_info

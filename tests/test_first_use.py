@@ -263,3 +263,30 @@ def test_a_first_run_shows_the_model_loading_and_a_cached_one_does_not(browser, 
         assert page.evaluate("window.__seen") == []
     finally:
         context.close()
+
+
+# ---- the "Use via API" page reads -----------------------------------------------------------------------------
+def test_api_info_names_parameters_by_their_labels(base_url):
+    import urllib.request
+
+    with urllib.request.urlopen(base_url + "gradio_api/info", timeout=30) as response:
+        info = json.loads(response.read())
+    assert "__i18n__" not in json.dumps(info)
+    labels = {p["parameter_name"]: p["label"] for p in info["named_endpoints"]["/image_classification"]["parameters"]}
+    assert labels == {"image": "Image", "top_k": "top_k", "model": "Model"}
+    returns = [r["label"] for r in info["named_endpoints"]["/image_classification"]["returns"]]
+    assert "Code (transformers 5)" in returns and "Labels" in returns
+
+
+@pytest.mark.browser
+def test_the_api_page_shows_labels_not_object_object(page, base_url, shoot):
+    from playwright.sync_api import expect
+
+    page.goto(base_url)
+    page.get_by_text("Use via API").first.click()
+    expect(page.get_by_text("/image_classification").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    shoot(page, "first_use_api_page")
+    text = page.locator("body").inner_text()
+    assert "[object Object]" not in text
+    assert "/text_generation" in text and "Code (transformers 5)" in text
