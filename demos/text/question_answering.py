@@ -210,9 +210,9 @@ def run(bundle, inputs: dict, params: dict) -> Output:
 
 
 REMOVED_NOTE = ('transformers 5 removed pipeline("question-answering"): the 4.x one-liner now raises KeyError.\n'
-                "This reproduces transformers {release}'s question-answering pipeline{era} with\n"
+                "This is transformers {release}'s question-answering pipeline{era}, rebuilt on\n"
                 "AutoModelForQuestionAnswering: the same answers, starts, ends and scores as the app's raw output.\n"
-                "main() is the code to read; the decoding it calls is in the helpers section below it.")
+                "Read main(); the decoding it calls is in the helpers section below it.")
 HELPERS_BANNER = ("# ---- helpers " + "-" * 86 + "\n"
                   "# transformers {release}'s question-answering decoding (transformers/pipelines/question_answering.py:\n"
                   "# preprocess, select_starts_ends, decode_spans, get_indices, postprocess), written for transformers 5.")
