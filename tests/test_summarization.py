@@ -130,3 +130,57 @@ def test_browser_example_run(page, base_url, tiny, shoot):
     browser_example_run(page, base_url, str(tiny["bart-seq2seq"]), api_name="summarization", title="Summarization",
                         example="The dominant sequence transduction models", length="max_length", key="summary_text")
     shoot(page, "text_summarization")
+
+
+# ---- the same summaries as transformers 4.57.6's pipeline -------------------------------------------------
+TEXTS = ["The Transformer is based on attention.", "Hello world, how are you today?",
+         "허깅페이스는 뉴욕에 있는 회사입니다.", "My name is Sarah and I live in London."]
+
+
+def v4_cases() -> list[dict]:
+    """Every tiny seq2seq model with no parameters (4.57.6's own defaults: BART's and Marian's generation
+    configs set max_length, T5 brings task_specific_params and gets 256 new tokens), then with parameters."""
+    cases = []
+    for model in ("bart-seq2seq", "marian-seq2seq", "t5-seq2seq"):
+        def case(params, call, texts=TEXTS, model=model):
+            cases.append({"model": model, "inputs": {"text": "\n".join(texts)}, "params": params,
+                          "v4": {"task": "summarization", "inputs": texts, "call": call}})
+
+        case({}, {}, texts=TEXTS if model != "t5-seq2seq" else TEXTS[1:3])  # T5: 256 new tokens each
+        case({"num_beams": 1, "max_new_tokens": 12}, {"num_beams": 1, "max_new_tokens": 12})
+        case({"min_length": 9, "max_length": 14}, {"min_length": 9, "max_length": 14, "max_new_tokens": None})
+        case({"num_beams": 3, "max_new_tokens": 10, "batch_size": 2},
+             {"num_beams": 3, "max_new_tokens": 10, "batch_size": 2})
+        case({"max_new_tokens": 8}, {"max_new_tokens": 8, "truncation": True}, texts=[LONG, TEXTS[0]])
+    return cases
+
+
+@pytest.fixture(scope="module")
+def summaries_v4(manager, tiny):
+    from tests.text_reading import against_v4
+
+    return against_v4(manager, TASK, v4_cases(), tiny)
+
+
+@pytest.mark.v4
+def test_summaries_equal_4x_with_and_without_parameters(summaries_v4):
+    outputs = set()
+    for case, result, v4 in summaries_v4:
+        ours = [{"summary_text": item["summary_text"]} for item in result.output]
+        assert ours == v4, (case["model"], case["params"])
+        outputs.update(item["summary_text"] for item in ours)
+    assert len(outputs) > len(summaries_v4) * 2, "the tiny models should write different texts for different inputs"
+
+
+@pytest.mark.v4
+def test_long_input_is_cut_as_4x_truncation_true(summaries_v4):
+    long = [result for case, result, _ in summaries_v4 if case["v4"]["call"].get("truncation")]
+    assert len(long) == 3 and all([i["truncated"] for i in r.output] == [True, False] for r in long)
+
+
+@pytest.mark.v4
+def test_the_code_reproduces_4x_defaults(manager, tiny, summaries_v4):
+    """The Code panel of a run without parameters prints the 4.x summaries too, and says which release."""
+    for _case, result, v4 in summaries_v4[:2]:
+        assert "matches transformers 4.57.6's summarization pipeline" in result.code
+        assert [{"summary_text": i["summary_text"]} for i in printed_by(result.code)] == v4

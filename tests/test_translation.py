@@ -139,3 +139,58 @@ def test_browser_example_run(page, base_url, tiny, shoot):
                         example="translate English to French: Hugging Face", length="max_length",
                         key="translation_text")
     shoot(page, "text_translation")
+
+
+# ---- the same translations as transformers 4.57.6's pipeline ----------------------------------------------
+TEXTS = ["The house is wonderful.", "Hello world, how are you today?", "My name is Sarah and I live in London."]
+LONG = " ".join(["The Transformer is a sequence transduction model based entirely on attention."] * 60)
+
+
+def v4_cases() -> list[dict]:
+    """T5 en->fr / en->de (its task prefixes and defaults; 4.x named the pair in the task), BART and Marian
+    (no task parameters: the pipeline's num_beams=4 over their max_length), Korean in, with and without
+    parameters, a long line."""
+    cases = []
+
+    def case(model, src, tgt, params, call, texts=TEXTS):
+        cases.append({"model": model, "inputs": {"text": "\n".join(texts)},
+                      "params": {"src_lang": src, "tgt_lang": tgt, **params},
+                      "v4": {"task": f"translation_{src}_to_{tgt}", "inputs": texts, "call": call}})
+
+    case("t5-seq2seq", "en", "fr", {}, {}, texts=TEXTS[:2])  # 256 new tokens, greedy (its en->fr parameters)
+    case("t5-seq2seq", "en", "de", {"max_new_tokens": 9}, {"max_new_tokens": 9})  # 3 beams from its parameters
+    case("t5-seq2seq", "en", "ro", {"max_length": 12, "num_beams": 2},
+         {"max_length": 12, "num_beams": 2, "max_new_tokens": None})
+    for model in ("bart-seq2seq", "marian-seq2seq"):
+        case(model, "en", "de", {}, {})
+        case(model, "ko", "en", {}, {}, texts=["허깅페이스는 뉴욕에 있는 회사입니다.", "트랜스포머 라이브러리는 정말 좋아요."])
+        case(model, "en", "de", {"num_beams": 1, "max_new_tokens": 7, "batch_size": 2},
+             {"num_beams": 1, "max_new_tokens": 7, "batch_size": 2})
+        case(model, "en", "de", {"max_length": 10}, {"max_length": 10, "max_new_tokens": None, "truncation": True},
+             texts=[LONG, TEXTS[0]])
+    return cases
+
+
+@pytest.fixture(scope="module")
+def translations_v4(manager, tiny):
+    from tests.text_reading import against_v4
+
+    return against_v4(manager, TASK, v4_cases(), tiny)
+
+
+@pytest.mark.v4
+def test_translations_equal_4x(translations_v4):
+    outputs = set()
+    for case, result, v4 in translations_v4:
+        ours = [{"translation_text": item["translation_text"]} for item in result.output]
+        assert ours == v4, (case["model"], case["params"])
+        outputs.update(item["translation_text"] for item in ours)
+    assert len(outputs) > len(translations_v4) * 2
+    assert [i["truncated"] for i in translations_v4[-1][1].output] == [True, False]
+
+
+@pytest.mark.v4
+def test_the_code_reproduces_4x(translations_v4):
+    for _case, result, v4 in translations_v4[:3]:
+        assert "matches transformers 4.57.6's translation pipeline" in result.code
+        assert [{"translation_text": i["translation_text"]} for i in printed_by(result.code)] == v4

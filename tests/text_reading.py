@@ -101,3 +101,17 @@ def example_run(page, base_url, title: str, api_name: str, example: str, field: 
     expect(page.locator(f"#{api_name}_{field} textarea")).to_have_value(re.compile(re.escape(example)))
     pick_model(page, api_name, folder)
     return run_and_wait(page, tab, api_name)
+
+
+# ---- the differential layer (transformers 4.57.6) ----------------------------------------------------------
+def against_v4(manager, task, cases: list[dict], tiny: dict) -> list[tuple[dict, object, object]]:
+    """Each case run by the app and by the 4.x pipeline (one run_v4 call for all): [(case, app run, 4.x output)].
+
+    A case: {"model": tiny name, "inputs": app inputs, "params": app params, "v4": {"task", "inputs", "call",
+    "init"}}; the 4.x side loads a v4_folder copy of the same model folder."""
+    from tests.v4 import run_v4, v4_folder
+
+    runs = [run(manager, task, tiny[c["model"]], c["inputs"], **c.get("params", {})) for c in cases]
+    v4_cases = [{"task": c["v4"]["task"], "model": str(v4_folder(tiny[c["model"]])), "inputs": c["v4"]["inputs"],
+                 "call": c["v4"].get("call", {}), "init": c["v4"].get("init", {})} for c in cases]
+    return list(zip(cases, runs, run_v4(v4_cases)))

@@ -1,21 +1,25 @@
 """What summarization, translation and text2text-generation share: the encoder-decoder tasks whose pipelines
 transformers 5 removed (`pipeline("summarization")` etc. now raise KeyError).
 
-All three run through one helper, `seq2seq_generate`: AutoModelForSeq2SeqLM + AutoTokenizer, the 4.x
-pipelines' prefix and generation defaults from `config.task_specific_params` (T5: "summarize: ",
-"translate English to French: "), inputs truncated to the model's limit (flagged "truncated" in the
+All three run through one helper, `seq2seq_generate`: AutoModelForSeq2SeqLM + AutoTokenizer with the
+generation settings of transformers 4.57.6's pipelines (`pipeline_kwargs`: max_new_tokens=256 and
+num_beams=4 unless the model says otherwise, the prefix and defaults of `config.task_specific_params`, T5's
+"summarize: " / "translate English to French: "), inputs truncated to the model's limit (flagged "truncated" in the
 output, and in a note), one padded `model.generate` call per batch of `batch_size` lines. The Code panel
 shows that same AutoClass code, built by `seq2seq_code`. `build_seq2seq` is the sub-tab of each of them.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.codegen import from_pretrained, py
+from core.errors import UserError
 from core.i18n import Note, note
 from core.params import Lines
 from core.registry import Loader, Output
 from demos.text.common import token_limit
-from demos.text.generation_fields import EMPTY_SEQ2SEQ
+from demos.text.generation_fields import EMPTY_SEQ2SEQ, generation_fields
 
 LOADER = Loader.auto("AutoModelForSeq2SeqLM", "AutoTokenizer")
 ARCHITECTURES = (
@@ -34,31 +38,80 @@ def text_input() -> Lines:
 
 
 # ---- the shared runner ------------------------------------------------------------------------------
+V4 = "4.57.6"  # the 4.x release whose pipelines the app reproduces
+# Text2TextGenerationPipeline._default_generation_config in 4.57.6 (summarization and translation inherit it)
+PIPELINE_DEFAULTS = {"max_new_tokens": 256, "num_beams": 4}
+GLOBAL_MAX_LENGTH = 20  # GenerationConfig's own max_length: a model "sets" max_length when it differs
+
+
+def max_new_tokens_field():
+    """max_new_tokens for the seq2seq tasks: 0 leaves the 4.57.6 pipeline's default."""
+    return replace(generation_fields("max_new_tokens")[0], default=0, minimum=0,
+                   help="Tokens to generate at most; 0 = the 4.57.6 pipeline's default (256, or the model's "
+                        "max_length when it sets one)")
+
+
+def num_beams_field():
+    """num_beams for the seq2seq tasks: 0 leaves the 4.57.6 pipeline's default (4, or the task parameters')."""
+    return replace(generation_fields("num_beams")[0],
+                   help="Beam search width; 0 = the 4.57.6 pipeline's default (4), 1 = greedy")
+
+
 def task_params_of(config, key: str) -> tuple[str, dict]:
-    """(prefix, generation defaults) from config.task_specific_params[key], as the 4.x pipelines used them."""
+    """(prefix, generation defaults) from config.task_specific_params[key], as the 4.x pipelines used them
+    (the prefix falls back on config.prefix)."""
     params = dict((getattr(config, "task_specific_params", None) or {}).get(key, {}))
-    return params.pop("prefix", ""), params
+    return params.pop("prefix", getattr(config, "prefix", None) or ""), params
 
 
-def seq2seq_generate(bundle, texts: list[str], *, output_key: str, prefix: str = "", defaults: dict | None = None,
-                     gen_kwargs: dict | None = None, batch_size: int = 1) -> list[dict]:
-    """Generate one text per input with `bundle.model.generate`, `batch_size` inputs per padded call.
+def pipeline_kwargs(bundle, key: str, user: dict) -> tuple[str, dict]:
+    """(prefix, generate() kwargs) that transformers 4.57.6's pipeline for task `key` ("summarization",
+    "translation_en_to_fr", "text2text-generation") would use for this model, with the user's kwargs last.
 
-    prefix is put before every input that does not already start with it; defaults (the model's task
-    parameters) are overridden by gen_kwargs (the user's). Inputs longer than `token_limit` are cut.
+    In 4.57.6: the pipeline's defaults (max_new_tokens=256, num_beams=4, over the model's generation config),
+    max_new_tokens dropped when the model's generation config sets its own max_length, then
+    config.task_specific_params[key], the tokenizer's pad token when the model has none, then the call's
+    kwargs. One deliberate difference: a max_length of the user's counts (4.57.6 lets the default
+    max_new_tokens override it), which is `max_new_tokens=None` in the same 4.57.6 call.
+    """
+    model, tokenizer = bundle.model, bundle.processor
+    generation = model.generation_config
+    kwargs = dict(PIPELINE_DEFAULTS)
+    if generation.max_length not in (None, GLOBAL_MAX_LENGTH):
+        del kwargs["max_new_tokens"]
+    prefix, task = task_params_of(model.config, key)
+    kwargs.update(task)
+    if generation.pad_token_id is None and getattr(tokenizer, "pad_token_id", None) is not None:
+        kwargs["pad_token_id"] = tokenizer.pad_token_id
+    if user.get("max_length") and user.get("max_new_tokens"):
+        raise UserError("bad_param", name="max_length",
+                        detail="set max_length or max_new_tokens, not both (max_new_tokens counts generated tokens)")
+    if user.get("max_length"):
+        kwargs["max_new_tokens"] = None
+    kwargs.update(user)
+    return prefix, kwargs
+
+
+def seq2seq_generate(bundle, texts: list[str], *, output_key: str, prefix: str = "", kwargs: dict | None = None,
+                     batch_size: int = 1) -> list[dict]:
+    """Generate one text per input with `bundle.model.generate(**kwargs)`, `batch_size` inputs per padded call.
+
+    prefix is put before every input that does not already start with it. Inputs longer than
+    `token_limit` are cut. Texts are decoded as 4.x's pipelines did (clean_up_tokenization_spaces=False).
     Returns [{output_key: text, "truncated": bool}, ...], one per input, in order.
     """
     tokenizer, model = bundle.processor, bundle.model
     texts = [t if t.startswith(prefix) else prefix + t for t in texts]
     limit = token_limit(tokenizer, model.config)
-    kwargs = {**(defaults or {}), **(gen_kwargs or {})}
     results: list[dict] = []
     for start in range(0, len(texts), batch_size):
         batch = texts[start:start + batch_size]
         lengths = [len(ids) for ids in tokenizer(batch)["input_ids"]]
         inputs = tokenizer(batch, padding=True, truncation=True, max_length=limit, return_tensors="pt").to(model.device)
-        outputs = model.generate(**inputs, **kwargs)
-        for text, length in zip(tokenizer.batch_decode(outputs, skip_special_tokens=True), lengths):
+        inputs.pop("token_type_ids", None)  # not a generate() argument (4.x's pipelines dropped it too)
+        outputs = model.generate(**inputs, **(kwargs or {}))
+        texts_out = tokenizer.batch_decode(outputs, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        for text, length in zip(texts_out, lengths):
             results.append({output_key: text, "truncated": length > limit})
     return results
 
@@ -85,23 +138,17 @@ def with_notes(results: list[dict]) -> Output:
 
 # ---- the code ------------------------------------------------------------------------------------------
 REMOVED_NOTE = ('transformers 5 removed pipeline("{task}"): the 4.x one-liner now raises KeyError.\n'
-                "This is the AutoClass code the app runs instead (same result as the app's raw output).")
+                "This AutoClass code is what the app runs; it matches transformers {v4}'s {task} pipeline.")
 
 
-def seq2seq_code(task: str, ref, place, texts: list[str], *, output_key: str, prefix_lines: list[str] | None,
-                 gen_kwargs: dict, batch_size: int) -> str:
-    """The snippet for seq2seq_generate: load, prefix, truncate, generate (batched when needed), print.
-
-    prefix_lines (None: no prefix) must set `prefix` and `task_params` (the model's generation defaults).
-    """
-    if prefix_lines:  # the model's task defaults first, the user's values over them
-        items = "".join(f", {py(k)}: {py(v)}" for k, v in gen_kwargs.items())
-        prefix_lines = [*prefix_lines, "texts = [t if t.startswith(prefix) else prefix + t for t in texts]",
-                        f"generate_kwargs = {{**task_params{items}}}"]
-        generate_args = "**inputs, **generate_kwargs"
-    else:
-        generate_args = ", ".join(["**inputs", *(f"{k}={py(v)}" for k, v in gen_kwargs.items())])
-    lines = [f"# {line}" for line in REMOVED_NOTE.format(task=task).splitlines()]
+def seq2seq_code(task: str, key: str, ref, place, texts: list[str], *, output_key: str, user: dict,
+                 batch_size: int, prefix_lines: tuple[str, ...] = ()) -> str:
+    """The snippet for pipeline_kwargs + seq2seq_generate: load, 4.57.6's generation settings for `key`, the
+    prefix (prefix_lines may change it), truncate, generate (batched when needed), print."""
+    yours = dict(user)
+    if yours.get("max_length"):
+        yours = {"max_new_tokens": None, **yours}
+    lines = [f"# {line}" for line in REMOVED_NOTE.format(task=task, v4=V4).splitlines()]
     lines += [
         "from transformers import AutoModelForSeq2SeqLM, AutoTokenizer",
         "",
@@ -109,7 +156,24 @@ def seq2seq_code(task: str, ref, place, texts: list[str], *, output_key: str, pr
         from_pretrained("AutoModelForSeq2SeqLM", ref, place),
         "",
         f"texts = {py(texts)}",
-        *(prefix_lines or []),
+        f"# {V4}'s pipeline: its defaults (max_new_tokens=256 unless the model's generation config sets its own",
+        "# max_length, num_beams=4), then the model's task_specific_params, then your values",
+        f"generate_kwargs = {{'num_beams': {PIPELINE_DEFAULTS['num_beams']}}}",
+        f"if model.generation_config.max_length in (None, {GLOBAL_MAX_LENGTH}):",
+        f"    generate_kwargs['max_new_tokens'] = {PIPELINE_DEFAULTS['max_new_tokens']}",
+        f"task_params = dict((getattr(model.config, 'task_specific_params', None) or {{}}).get({py(key)}, {{}}))",
+        "prefix = task_params.pop('prefix', getattr(model.config, 'prefix', None) or '')",
+        "generate_kwargs.update(task_params)",
+        "if model.generation_config.pad_token_id is None and tokenizer.pad_token_id is not None:",
+        "    generate_kwargs['pad_token_id'] = tokenizer.pad_token_id",
+    ]
+    if yours:
+        why = ("  # max_new_tokens=None: your max_length counts (4.57.6's default max_new_tokens would override it)"
+               if "max_length" in yours else "")
+        lines.append(f"generate_kwargs.update({py(yours)}){why}")
+    lines += [
+        *prefix_lines,
+        "texts = [t if t.startswith(prefix) else prefix + t for t in texts]  # 4.x added it even when there",
         "# inputs longer than the model takes are cut to its limit, and flagged",
         "limit = min(tokenizer.model_max_length, getattr(model.config, 'max_position_embeddings', None)"
         " or tokenizer.model_max_length)",
@@ -120,8 +184,10 @@ def seq2seq_code(task: str, ref, place, texts: list[str], *, output_key: str, pr
             f"lengths = [len(ids) for ids in tokenizer({batch})['input_ids']]",
             f"inputs = tokenizer({batch}, padding=True, truncation=True, max_length=limit, return_tensors='pt')"
             ".to(model.device)",
-            f"outputs = model.generate({generate_args})",
-            "for text, length in zip(tokenizer.batch_decode(outputs, skip_special_tokens=True), lengths):",
+            "inputs.pop('token_type_ids', None)",
+            "outputs = model.generate(**inputs, **generate_kwargs)",
+            "decoded = tokenizer.batch_decode(outputs, skip_special_tokens=True, clean_up_tokenization_spaces=False)",
+            "for text, length in zip(decoded, lengths):",
             f"    result.append({{{py(output_key)}: text, 'truncated': length > limit}})",
         ]
 
@@ -134,15 +200,6 @@ def seq2seq_code(task: str, ref, place, texts: list[str], *, output_key: str, pr
         lines += ["    " + line for line in body("batch")]
     lines.append("print(result)")
     return "\n".join(lines) + "\n"
-
-
-def task_prefix_lines(key: str, why: str) -> list[str]:
-    """Snippet lines reading the model's prefix and generation defaults for `key` from task_specific_params."""
-    return [
-        f"# {why}",
-        f"task_params = dict((getattr(model.config, 'task_specific_params', None) or {{}}).get({py(key)}, {{}}))",
-        "prefix = task_params.pop('prefix', '')",
-    ]
 
 
 # ---- the sub-tab ---------------------------------------------------------------------------------------

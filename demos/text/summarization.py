@@ -1,6 +1,6 @@
 """summarization: an abstractive summary of each text. transformers 5 removed pipeline("summarization"), so it
-runs AutoModelForSeq2SeqLM + generate with the 4.x pipeline's prefix and generation defaults from
-config.task_specific_params (T5: "summarize: "; BART: beams and lengths), see seq2seq_common."""
+runs AutoModelForSeq2SeqLM + generate with transformers 4.57.6's summarization pipeline settings (its defaults,
+then the prefix and generation defaults of config.task_specific_params: T5's "summarize: "), see seq2seq_common."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from demos.text.seq2seq_common import (
     LOADER,
     MODEL_TYPES,
     build_seq2seq,
+    max_new_tokens_field,
+    num_beams_field,
+    pipeline_kwargs,
     seq2seq_code,
     seq2seq_generate,
-    task_params_of,
-    task_prefix_lines,
     text_input,
     with_notes,
 )
@@ -22,17 +23,14 @@ from demos.text.seq2seq_common import (
 
 def run(bundle, inputs: dict, params: dict):
     """[{"summary_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
-    prefix, defaults = task_params_of(bundle.config, "summarization")
+    prefix, kwargs = pipeline_kwargs(bundle, "summarization", generation_kwargs(params))
     return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="summary_text", prefix=prefix,
-                                       defaults=defaults, gen_kwargs=generation_kwargs(params),
-                                       batch_size=params["batch_size"]))
+                                       kwargs=kwargs, batch_size=params["batch_size"]))
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
-    prefix = task_prefix_lines("summarization", "the 4.x pipeline's prefix and generation defaults "
-                                                 "(T5: \"summarize: \"; BART: beams and lengths)")
-    return seq2seq_code("summarization", ref, place, inputs["text"], output_key="summary_text",
-                        prefix_lines=prefix, gen_kwargs=generation_kwargs(params), batch_size=params["batch_size"])
+    return seq2seq_code("summarization", "summarization", ref, place, inputs["text"], output_key="summary_text",
+                        user=generation_kwargs(params), batch_size=params["batch_size"])
 
 
 TRANSFORMER_ABSTRACT = (
@@ -76,7 +74,8 @@ TASK = TaskSpec(
     run=run,
     code=code,
     inputs=(text_input(),),
-    params=generation_fields("min_length", "max_length", "num_beams", "batch_size"),
+    params=(*generation_fields("min_length", "max_length"), max_new_tokens_field(),
+            num_beams_field(), *generation_fields("batch_size")),
     architectures=ARCHITECTURES,
     model_types=MODEL_TYPES,
     description="An abstractive summary of each text (removed from 5.x pipelines: AutoModelForSeq2SeqLM).",

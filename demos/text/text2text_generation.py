@@ -1,6 +1,7 @@
 """text2text-generation: an instruction in, a text out (FLAN-T5). transformers 5 removed
-pipeline("text2text-generation"), so it runs AutoModelForSeq2SeqLM + generate (see seq2seq_common), with
-the user's generation parameters only (no task prefix); sampling is made repeatable by the seed."""
+pipeline("text2text-generation"), so it runs AutoModelForSeq2SeqLM + generate (see seq2seq_common) with
+transformers 4.57.6's text2text-generation pipeline settings under the user's; sampling is made repeatable by
+the seed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from demos.text.seq2seq_common import (
     LOADER,
     MODEL_TYPES,
     build_seq2seq,
+    max_new_tokens_field,
+    num_beams_field,
+    pipeline_kwargs,
     seq2seq_code,
     seq2seq_generate,
     text_input,
@@ -25,14 +29,15 @@ def run(bundle, inputs: dict, params: dict):
     kwargs = generation_kwargs(params)
     if kwargs.get("do_sample"):
         set_seed(params["seed"])
-    return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="generated_text", gen_kwargs=kwargs,
-                                       batch_size=params["batch_size"]))
+    prefix, kwargs = pipeline_kwargs(bundle, "text2text-generation", kwargs)
+    return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="generated_text", prefix=prefix,
+                                       kwargs=kwargs, batch_size=params["batch_size"]))
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
     kwargs = generation_kwargs(params)
-    snippet = seq2seq_code("text2text-generation", ref, place, inputs["text"], output_key="generated_text",
-                           prefix_lines=None, gen_kwargs=kwargs, batch_size=params["batch_size"])
+    snippet = seq2seq_code("text2text-generation", "text2text-generation", ref, place, inputs["text"],
+                           output_key="generated_text", user=kwargs, batch_size=params["batch_size"])
     if kwargs.get("do_sample"):
         snippet = snippet.replace("from transformers import AutoModelForSeq2SeqLM, AutoTokenizer\n",
                                   "from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, set_seed\n")
@@ -63,8 +68,9 @@ TASK = TaskSpec(
     run=run,
     code=code,
     inputs=(text_input(),),
-    params=generation_fields("max_new_tokens", "num_beams", "repetition_penalty", "batch_size", "do_sample",
-                             "temperature", "top_k", "top_p", "seed", top_p=1.0),
+    params=(max_new_tokens_field(), num_beams_field(),
+            *generation_fields("repetition_penalty", "batch_size", "do_sample", "temperature", "top_k", "top_p",
+                               "seed", top_p=1.0)),
     architectures=ARCHITECTURES,
     model_types=MODEL_TYPES,
     description="An instruction in, a text out (FLAN-T5): removed from 5.x pipelines, AutoModelForSeq2SeqLM.",

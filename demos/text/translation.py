@@ -19,6 +19,9 @@ from demos.text.seq2seq_common import (
     LOADER,
     MODEL_TYPES,
     build_seq2seq,
+    max_new_tokens_field,
+    num_beams_field,
+    pipeline_kwargs,
     seq2seq_code,
     seq2seq_generate,
     task_params_of,
@@ -75,26 +78,20 @@ def translation_prefix(tokenizer, config, src_lang: str, tgt_lang: str) -> tuple
 def run(bundle, inputs: dict, params: dict):
     """[{"translation_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
     src, tgt = params["src_lang"], params["tgt_lang"]
-    prefix, defaults = translation_prefix(bundle.processor, bundle.config, src, tgt)
+    prefix, _ = translation_prefix(bundle.processor, bundle.config, src, tgt)
+    _, kwargs = pipeline_kwargs(bundle, f"translation_{src}_to_{tgt}", generation_kwargs(params))
     return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="translation_text", prefix=prefix,
-                                       defaults=defaults, gen_kwargs=generation_kwargs(params),
-                                       batch_size=params["batch_size"]))
+                                       kwargs=kwargs, batch_size=params["batch_size"]))
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
     src, tgt = params["src_lang"], params["tgt_lang"]
-    prefix = [
-        f"src_lang, tgt_lang = {py(src)}, {py(tgt)}",
-        "# T5 keeps its pairs in config.task_specific_params (\"translate English to French: \");",
-        "# multi-target opus-mt models want a >>lang<< token first; single-pair models need neither.",
-        "task_params = dict((getattr(model.config, 'task_specific_params', None) or {})"
-        ".get(f'translation_{src_lang}_to_{tgt_lang}', {}))",
-        "prefix = task_params.pop('prefix', '')",
-        "if f'>>{tgt_lang}<<' in tokenizer.get_vocab():",
-        "    prefix = f'>>{tgt_lang}<< '",
-    ]
-    return seq2seq_code("translation", ref, place, inputs["text"], output_key="translation_text",
-                        prefix_lines=prefix, gen_kwargs=generation_kwargs(params), batch_size=params["batch_size"])
+    prefix = ("# multi-target opus-mt models want a >>lang<< token first (single-pair models ignore the languages)",
+              f"if {py(f'>>{tgt}<<')} in tokenizer.get_vocab():",
+              f"    prefix = {py(f'>>{tgt}<< ')}")
+    return seq2seq_code("translation", f"translation_{src}_to_{tgt}", ref, place, inputs["text"],
+                        output_key="translation_text", user=generation_kwargs(params), batch_size=params["batch_size"],
+                        prefix_lines=prefix)
 
 
 EXAMPLES = [
@@ -123,7 +120,7 @@ TASK = TaskSpec(
     params=(
         LanguageCode("src_lang", "en", LANGUAGES, label="Source language (src_lang)", widget=OPEN),
         LanguageCode("tgt_lang", "fr", LANGUAGES, label="Target language (tgt_lang)", widget=OPEN),
-        *generation_fields("max_length", "num_beams", "batch_size"),
+        *generation_fields("max_length"), max_new_tokens_field(), num_beams_field(), *generation_fields("batch_size"),
     ),
     architectures=ARCHITECTURES,
     model_types=MODEL_TYPES,

@@ -13,6 +13,10 @@ Facts the tests rely on (random weights, so they are structural):
 - `llama-chat`: ChatML chat template (SmolLM2 style), eos and pad "<|im_end|>", bos "<|im_start|>".
 - `tapas`: TapasForQuestionAnswering with a 4-way aggregation head (NONE, SUM, AVERAGE, COUNT).
 - `marian-seq2seq`: MarianTokenizer over two SentencePiece models trained offline (source.spm = target.spm).
+- `t5-seq2seq` has t5-small's task_specific_params (prefixes; en->de/fr/ro); `bart-seq2seq`'s generation config
+  sets max_length 24, min_length 3, 2 beams (like bart-large-cnn's), `marian-seq2seq`'s max_length 32 (opus-mt
+  models set 512): without parameters only T5 generates 4.57.6's 256 new tokens. Their weights are scaled (`_sharpen`) so
+  outputs depend on the input.
 """
 
 from __future__ import annotations
@@ -36,6 +40,20 @@ NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC
 NLI_LABELS = ["contradiction", "neutral", "entailment"]
 SENTIMENT_LABELS = ["NEGATIVE", "POSITIVE"]
 TAPAS_AGGREGATIONS = ["NONE", "SUM", "AVERAGE", "COUNT"]
+
+# google-t5/t5-small's task parameters (the 4.x pipelines' prefixes and generation defaults), smaller lengths;
+# greedy for summarization and en->fr: 4.57.6 then generates 256 new tokens, and over that many steps a beam
+# search of random weights meets near-ties that float noise between 4.x and 5.x decides differently
+T5_TASK_PARAMS = {
+    "summarization": {"early_stopping": True, "length_penalty": 2.0, "max_length": 40, "min_length": 5,
+                      "no_repeat_ngram_size": 3, "num_beams": 1, "prefix": "summarize: "},
+    "translation_en_to_de": {"early_stopping": True, "max_length": 30, "num_beams": 3,
+                             "prefix": "translate English to German: "},
+    "translation_en_to_fr": {"early_stopping": True, "max_length": 30, "num_beams": 1,
+                             "prefix": "translate English to French: "},
+    "translation_en_to_ro": {"early_stopping": True, "max_length": 30, "num_beams": 3,
+                             "prefix": "translate English to Romanian: "},
+}
 
 # SmolLM2-Instruct's ChatML template (a default system prompt when none is given).
 CHATML_TEMPLATE = (
@@ -134,6 +152,24 @@ def build_roberta_mlm(folder: Path) -> None:
     _save(folder, RobertaForMaskedLM(config), tokenizer)
 
 
+def _sharpen(model, embeddings: float, cross: float, encoder: float, decoder: float) -> None:
+    """Multiply the 2-D weight matrices by these factors, by group: at initialisation scale a random seq2seq
+    model writes "" or one token whatever the input, which would make comparisons blind (the factors were
+    picked per model so that six different inputs give six different outputs)."""
+    import torch
+
+    with torch.no_grad():
+        for name, weight in model.named_parameters():
+            if weight.dim() != 2 or "embed_positions" in name:  # Marian's sinusoids are rebuilt on load
+                continue
+            if "shared" in name or "embed_tokens" in name or "lm_head" in name:
+                weight.mul_(embeddings)
+            elif "encoder_attn" in name or "EncDecAttention" in name:
+                weight.mul_(cross)
+            else:
+                weight.mul_(encoder if "encoder" in name else decoder)
+
+
 def _generation_config(model, **kwargs) -> None:
     from transformers import GenerationConfig
 
@@ -166,7 +202,11 @@ def build_bart_seq2seq(folder: Path) -> None:
         forced_eos_token_id=tokenizer.eos_token_id,
     )
     model = BartForConditionalGeneration(config)
-    _generation_config(model, num_beams=1)
+    _sharpen(model, 8, 16, 8, 16)
+    # like facebook/bart-large-cnn's: a max_length of its own (so 4.57.6's pipelines keep it, not their 256 new
+    # tokens), a min_length, beams, no repeated trigrams
+    _generation_config(model, num_beams=2, max_length=24, min_length=3, no_repeat_ngram_size=3,
+                       length_penalty=2.0, early_stopping=True)
     _save(folder, model, tokenizer)
 
 
@@ -189,8 +229,10 @@ def build_t5_seq2seq(folder: Path) -> None:
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
         n_positions=512,
+        task_specific_params=T5_TASK_PARAMS,
     )
     model = T5ForConditionalGeneration(config)
+    _sharpen(model, 16, 16, 4, 16)
     _generation_config(model)
     _save(folder, model, tokenizer)
 
@@ -252,7 +294,9 @@ def build_marian_seq2seq(folder: Path) -> None:
         forced_eos_token_id=tokenizer.eos_token_id,
     )
     model = MarianMTModel(config)
-    _generation_config(model, num_beams=1, bad_words_ids=[[tokenizer.pad_token_id]])
+    _sharpen(model, 16, 16, 4, 16)
+    # like the opus-mt models' (max_length 512 there): 4.57.6's pipelines then keep the model's max_length
+    _generation_config(model, num_beams=1, max_length=32, bad_words_ids=[[tokenizer.pad_token_id]])
     _save(folder, model, tokenizer)
 
 
