@@ -123,7 +123,7 @@ def test_tokens_and_attention_per_layer_and_head(page, base_url, pack_dir, shoot
     page.locator("#attention_run").click()
     note = page.locator("#attention_note")
     expect(note).to_contain_text("13 tokens · 6 layers × 12 heads", timeout=60_000)
-    expect(page.locator("#attention_norms .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#attention_norms .js-plotly-plot")).to_be_visible(timeout=30_000)  # plotly draws after the note, slowly on a busy machine
     assert "layer 6" in plot_text(page, "attention_norms")
     heads = page.locator("#attention_plot .js-plotly-plot")
     expect(heads).to_contain_text("head 11")  # all heads, small multiples
@@ -157,5 +157,5 @@ def test_csv_upload_on_a_3d_map(page, base_url, tiny, shoot, tmp_path):
     page.get_by_role("radio", name="3", exact=True).check()
     page.locator("#embeddings_run").click()
     expect(page.locator("#project_summary")).to_contain_text("PCA of 5 points to 3D", timeout=60_000)
-    expect(page.locator("#project_plot .js-plotly-plot .gl-container")).to_have_count(1)  # a WebGL 3D scene
+    expect(page.locator("#project_plot .js-plotly-plot .gl-container")).to_have_count(1, timeout=30_000)  # a WebGL 3D scene
     shoot(page, "embeddings_map_3d")
