@@ -127,3 +127,49 @@ def test_browser_example_run(page, base_url, tiny, shoot):
         re.compile("NONE|SUM|AVERAGE|COUNT"))
     expect(page.locator("#table_question_answering_cells")).to_contain_text("Transformers")
     shoot(page, "text_table_question_answering")
+
+
+# ---- the same answers as transformers 4.57.6's pipeline ---------------------------------------------------
+def v4_cases() -> list[dict]:
+    """The notes' table with one and several questions (aggregations), a numeric table, sequential questions."""
+    from tests.v4 import table
+
+    numbers = {"city": ["Seoul", "Busan", "Paris", "Berlin"], "people": ["9411", "3349", "2102", "3645"],
+               "year": ["2020", "2021", "2024", "2020"]}
+    questions = ["How many stars does the transformers repository have?", "What is the total of contributors?",
+                 "Which programming language is tokenizers written in?"]
+    cases = []
+
+    def case(frame, queries, params=None):
+        cases.append({"model": "tapas", "inputs": {"table": frame, "query": "\n".join(queries)},
+                      "params": params or {},
+                      "v4": {"task": "table-question-answering", "inputs": table(_frame(frame)),
+                             "call": {"query": queries if len(queries) > 1 else queries[0],
+                                      **({"sequential": True} if params else {})}}})
+
+    case(NOTES_TABLE, questions[:1])
+    case(NOTES_TABLE, questions)
+    case(numbers, ["How many people live in cities?", "Average people in 2020?"])
+    case(numbers, ["Which city has the most people?", "And the year?"], {"sequential": True})
+    return cases
+
+
+def _frame(columns):
+    import pandas as pd
+
+    return pd.DataFrame(columns)
+
+
+@pytest.fixture(scope="module")
+def answers_v4(manager, tiny):
+    from tests.text_reading import against_v4
+
+    return against_v4(manager, TASK, v4_cases(), tiny)
+
+
+@pytest.mark.v4
+def test_answers_equal_4x(answers_v4):
+    for case, result, v4 in answers_v4:
+        assert jsonable(result.output) == v4, case["inputs"]["query"]
+    assert {a["aggregator"] for _, r, _ in answers_v4 for a in (r.output if isinstance(r.output, list) else
+                                                                 [r.output])} - {"NONE"}, "some aggregation"

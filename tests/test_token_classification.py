@@ -178,3 +178,58 @@ def test_browser_long_text_note(page, base_url, tiny, shoot):
     run_and_wait(page, page.locator("#task_token_classification"), "token_classification")
     expect(page.locator("#token_classification_notes")).to_contain_text("overlapping windows", timeout=60_000)
     shoot(page, "text_token_classification_long")
+
+
+# ---- the same entities as transformers 4.57.6's pipeline --------------------------------------------------
+TEXTS = ["Hugging Face is a French company based in New York City.", "My name is Wolfgang and I live in Berlin.",
+         "허깅페이스는 뉴욕에 있는 회사입니다 🤗 정말   좋아요.", "Sarah  🎉 lives   in London,  England."]
+
+
+def v4_cases() -> list[dict]:
+    """Every aggregation strategy over English, Korean, emoji and runs of spaces (offsets into the text),
+    ignore_labels (none, some), stride over a long text, a batch."""
+    cases = []
+
+    def case(texts, params, call):
+        cases.append({"model": "bert-tokcls", "inputs": {"text": "\n".join(texts)}, "params": params,
+                      "v4": {"task": "token-classification", "inputs": texts if len(texts) > 1 else texts[0],
+                             "call": call}})
+
+    for strategy in ("none", "simple", "first", "average", "max"):
+        case(TEXTS, {"aggregation_strategy": strategy, "stride": 0},
+             {"aggregation_strategy": strategy, "ignore_labels": ["O"]})
+    case(TEXTS[2:], {"aggregation_strategy": "none", "ignore_labels": ""},
+         {"aggregation_strategy": "none", "ignore_labels": []})
+    case(TEXTS[:2], {"aggregation_strategy": "first", "ignore_labels": "O,B-PER,I-PER", "batch_size": 2},
+         {"aggregation_strategy": "first", "ignore_labels": ["O", "B-PER", "I-PER"], "batch_size": 2})
+    for strategy in ("simple", "max"):
+        case([LONG], {"aggregation_strategy": strategy, "stride": 40},
+             {"aggregation_strategy": strategy, "ignore_labels": ["O"], "stride": 40})
+    return cases
+
+
+@pytest.fixture(scope="module")
+def entities_v4(manager, tiny):
+    from tests.text_reading import against_v4
+
+    return against_v4(manager, TASK, v4_cases(), tiny)
+
+
+@pytest.mark.v4
+def test_entities_equal_4x(entities_v4):
+    for case, result, v4 in entities_v4:
+        assert close(result.output, v4, tol=1e-5), case["params"]
+    assert any(len(entities) for _, result, _ in entities_v4 for entities in result.output)
+
+
+@pytest.mark.v4
+def test_offsets_point_into_korean_emoji_and_spaces(entities_v4):
+    """Tokens ("none") point at their characters, also after emoji and runs of spaces."""
+    _, result, _ = entities_v4[0]
+    for text, tokens in zip(TEXTS, result.output):
+        assert tokens
+        for token in tokens:
+            word = token["word"].removeprefix("##")
+            assert 0 <= token["start"] < token["end"] <= len(text)
+            if word.isascii():
+                assert text[token["start"]:token["end"]].lower() == word, token

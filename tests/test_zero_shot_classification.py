@@ -96,3 +96,40 @@ def test_browser_example_run(page, base_url, tiny, shoot):
     expect(page.locator("#zero_shot_classification_table [role=row]")).to_have_count(3)
     expect(page.locator("#zero_shot_classification_labels textarea")).to_have_value("sports, politics, economics")
     shoot(page, "text_zero_shot_classification")
+
+
+# ---- the same scores as transformers 4.57.6's pipeline ----------------------------------------------------
+def v4_cases() -> list[dict]:
+    """multi_label off and on, a custom hypothesis template, Korean labels and template, a batch, a long text."""
+    cases = []
+
+    def case(texts, labels, params, call):
+        cases.append({"model": "bert-nli", "inputs": {"text": "\n".join(texts), "candidate_labels": ",".join(labels)},
+                      "params": params,
+                      "v4": {"task": "zero-shot-classification", "inputs": texts if len(texts) > 1 else texts[0],
+                             "call": {"candidate_labels": labels, **call}}})
+
+    topics = ["politics", "economics", "sports", "technology"]
+    case(["I love this movie, it is wonderful and great."], topics, {}, {})
+    case(["I love this movie, it is wonderful and great."], topics, {"multi_label": True}, {"multi_label": True})
+    case(["Paris is the capital of France.", "The quick brown fox jumps over the lazy dog."], ["city", "animal"],
+         {"hypothesis_template": "In short, it is about {}!", "batch_size": 2},
+         {"hypothesis_template": "In short, it is about {}!", "batch_size": 2})
+    case(["오늘 날씨가 좋네요. 커피 한 잔 어때요?"], ["날씨", "커피", "정치"],
+         {"hypothesis_template": "이 글은 {}에 관한 것이다.", "multi_label": True},
+         {"hypothesis_template": "이 글은 {}에 관한 것이다.", "multi_label": True})
+    case([" ".join(["Hugging Face is a French company based in New York City."] * 60)], ["business", "travel"], {}, {})
+    return cases
+
+
+@pytest.fixture(scope="module")
+def zero_shot_v4(manager, tiny):
+    from tests.text_reading import against_v4
+
+    return against_v4(manager, TASK, v4_cases(), tiny)
+
+
+@pytest.mark.v4
+def test_scores_equal_4x(zero_shot_v4):
+    for case, result, v4 in zero_shot_v4:
+        assert close(result.output, v4, tol=1e-5), case["inputs"]

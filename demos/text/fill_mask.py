@@ -1,7 +1,7 @@
 """fill-mask: the likeliest words for the model's mask token (<mask>, [MASK]...) in a sentence, for a text or
 each line of a batch, through the transformers 5 pipeline.
 
-Every line must hold the model's own mask token once; the "Insert mask token" button puts it at the cursor.
+Every line must hold the model's own mask token (several masks are filled each on its own, as the pipeline does); the "Insert mask token" button puts it at the cursor.
 The mask token shown beside it is read from the model's tokenizer files (no model is loaded for it); a text
 without it gets an error naming the token of the tokenizer the run loaded.
 """
@@ -35,22 +35,30 @@ def call_of(inputs: dict, params: dict) -> tuple[Any, dict]:
     return one_or_many(texts), kwargs
 
 
+MAX_MASKS = 8  # the pipeline fills several masks of a text at once (each gets its own top_k candidates)
+
+
 def check_masks(tokenizer, texts: list[str], limit: int) -> None:
-    """Every line must hold the model's mask token exactly once, within the tokens the model reads."""
+    """Every line must hold the model's mask token (1 to MAX_MASKS times), within the tokens the model reads."""
     mask = tokenizer.mask_token
     for line, text in enumerate(texts, start=1):
         where = f"line {line}" if len(texts) > 1 else "the text"
         count = text.count(mask)
-        if count != 1:
+        if not 1 <= count <= MAX_MASKS:
             other = next((m for m in MASK_SPELLINGS if m != mask and m in text), None)
             hint = f" ({other} is another model's)" if other and count == 0 else ""
             raise UserError("bad_param", name="text",
-                            detail=f"{where} must contain the model's mask token {mask} exactly once{hint}; "
+                            detail=f"{where} must contain the model's mask token {mask} (1 to {MAX_MASKS} times){hint}; "
                                    f"found {count}. The \"Insert mask token\" button puts it at the cursor.")
-        before = len(tokenizer(text[:text.index(mask)], add_special_tokens=False)["input_ids"])
+        before = len(tokenizer(text[:text.rindex(mask)], add_special_tokens=False)["input_ids"])
         if before + 2 >= limit:
             raise UserError("too_large", what=f"The text before the mask ({where})",
                             detail=f"{before} tokens, but the model reads {limit}: move {mask} nearer the start")
+
+
+def per_mask(candidates: list) -> list[list[dict]]:
+    """One text's candidates as a list per mask (the pipeline nests them only when the text has several)."""
+    return candidates if candidates and isinstance(candidates[0], list) else [candidates]
 
 
 FILL_TRUNCATED = ("⚠️ {which} is longer than the {limit} tokens the model reads and was truncated: "
@@ -177,14 +185,19 @@ def build(ctx) -> None:
     panels = result_panels(ctx, TASK)
 
     def render(result) -> dict:
-        results = as_batches(result.output, len(result.inputs["text"]))
-        rows = [[line, c["token_str"], round(float(c["score"]), 4), c["sequence"]]
-                for line, candidates in enumerate(results, start=1) for c in candidates]
+        results = [per_mask(c) for c in as_batches(result.output, len(result.inputs["text"]))]
+        several = any(len(masks) > 1 for masks in results)
+        rows = [[f"{line}.{k}" if several else line, c["token_str"], round(float(c["score"]), 4), c["sequence"]]
+                for line, masks in enumerate(results, start=1) for k, candidates in enumerate(masks, start=1)
+                for c in candidates]
         headers, widths = ["line", "token", "score", "filled sentence"], ["10%", "18%", "14%", "58%"]
-        if len(results) == 1:
+        if len(results) == 1 and not several:
             headers, widths, rows = headers[1:], ["20%", "15%", "65%"], [row[1:] for row in rows]
+        elif len(results) == 1:
+            headers = ["mask", *headers[1:]]
+            rows = [[row[0].split(".")[1], *row[1:]] for row in rows]
         return {
-            label: candidate_bars(results[0]),
+            label: candidate_bars(results[0][0]),
             table: gr.update(value={"headers": headers, "data": rows}, column_widths=widths),
         }
 
