@@ -173,11 +173,13 @@ def _app(qa_manager, qa_models, name, questions, context, call, decoding=None):
     return _as_lists(result.output, isinstance(questions, list))
 
 
-# XLNet's positions are relative: on LONG (one sentence 30 times) the same answer text scores the same at every
-# repeat to within float noise, so which repeat is seen first (its start and end) is noise, in 4.x too; with
-# max_answer_len=1 the same goes for repeated words at the cut-off of each window's candidates
-NOISY = {("xlnet-qa", "long-default-windows"), ("xlnet-qa", "answer-len-1")}
-MATRIX = [(name, *case) for name in MODELS for case in CASES if (name, case[0]) not in NOISY]
+# XLNet's logits in 4.x and 5.x differ by ~4e-7 (relative), and its relative positions make repeated words score
+# alike: over many windows (LONG repeats one sentence 30 times) such near-ties decide which repeat is seen first
+# or which candidate makes a window's cut, so XLNet is compared on the one-window contexts only. The other three
+# architectures give bit-identical scores and run every case.
+ONE_WINDOW = {"short", "short-top5", "short-top20", "impossible-short", "korean", "whitespace", "whitespace-tokens",
+              "stride-large-short", "answer-len-3"}
+MATRIX = [(name, *case) for name in MODELS for case in CASES if name != "xlnet-qa" or case[0] in ONE_WINDOW]
 
 
 @pytest.mark.v4
