@@ -32,7 +32,11 @@ def test_one_result_per_line_in_batches(manager, tiny, model):
         assert set(item) == {"summary_text", "truncated"}
         assert isinstance(item["summary_text"], str) and item["truncated"] is False
     assert result.details["model_class"].endswith(("ForConditionalGeneration", "MTModel"))
-    assert result.notes == ()
+    # T5's generation config sets no max_length: 4.57.6 would have ignored the user's, and a note says so
+    assert notes_text(result) == ("" if model != "t5-seq2seq" else
+                                  "ℹ️ max_length=8 counts here. transformers 4.57.6's pipeline would have ignored it "
+                                  "for this model (its default max_new_tokens=256 wins when the model sets no "
+                                  "max_length); the same call there passes max_new_tokens=None too.")
 
 
 def test_long_input_is_truncated_with_a_flag_not_a_crash(manager, tiny):
@@ -62,6 +66,8 @@ def test_parameter_errors_are_one_clear_line(manager, tiny):
         run(manager, tiny, "bart-seq2seq", " \n ")
     with pytest.raises(UserError, match="min_length"):
         run(manager, tiny, "bart-seq2seq", SHORT, min_length=30, max_length=10)
+    with pytest.raises(UserError, match="set max_length or max_new_tokens, not both"):
+        run(manager, tiny, "bart-seq2seq", SHORT, max_new_tokens=10, max_length=10)
 
 
 @pytest.mark.parametrize(("name", "value", "key"), [

@@ -125,10 +125,22 @@ def which_lines(lines: list[int], total: int) -> Note:
     return note("The input") if total == 1 else note("Line {lines}", lines=", ".join(map(str, lines)))
 
 
-def with_notes(results: list[dict]) -> Output:
-    """The results, with a note naming the lines that were cut to the model's limit."""
+MAX_LENGTH_COUNTS = ("ℹ️ max_length={n} counts here. transformers {v4}'s pipeline would have ignored it for this model "
+                     "(its default max_new_tokens=256 wins when the model sets no max_length); the same call there "
+                     "passes max_new_tokens=None too.")
+
+
+def max_length_notes(bundle, user: dict) -> tuple:
+    """A note when the user's max_length is one that 4.57.6's pipeline would have let max_new_tokens override."""
+    if user.get("max_length") and bundle.model.generation_config.max_length in (None, GLOBAL_MAX_LENGTH):
+        return (note(MAX_LENGTH_COUNTS, n=user["max_length"], v4=V4),)
+    return ()
+
+
+def with_notes(results: list[dict], notes: tuple = ()) -> Output:
+    """The results, with a note naming the lines that were cut to the model's limit (after `notes`)."""
     cut = [i + 1 for i, item in enumerate(results) if item.get("truncated")]
-    notes = (note(TRUNCATED, which=which_lines(cut, len(results))),) if cut else ()
+    notes = tuple(notes) + ((note(TRUNCATED, which=which_lines(cut, len(results))),) if cut else ())
     empty = [i + 1 for i, item in enumerate(results)
              if not any(str(v).strip() for k, v in item.items() if k.endswith("_text"))]
     if empty:

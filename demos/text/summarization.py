@@ -11,6 +11,7 @@ from demos.text.seq2seq_common import (
     LOADER,
     MODEL_TYPES,
     build_seq2seq,
+    max_length_notes,
     max_new_tokens_field,
     num_beams_field,
     pipeline_kwargs,
@@ -23,9 +24,10 @@ from demos.text.seq2seq_common import (
 
 def run(bundle, inputs: dict, params: dict):
     """[{"summary_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
-    prefix, kwargs = pipeline_kwargs(bundle, "summarization", generation_kwargs(params))
+    user = generation_kwargs(params)
+    prefix, kwargs = pipeline_kwargs(bundle, "summarization", user)
     return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="summary_text", prefix=prefix,
-                                       kwargs=kwargs, batch_size=params["batch_size"]))
+                                       kwargs=kwargs, batch_size=params["batch_size"]), max_length_notes(bundle, user))
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:

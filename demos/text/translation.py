@@ -19,6 +19,7 @@ from demos.text.seq2seq_common import (
     LOADER,
     MODEL_TYPES,
     build_seq2seq,
+    max_length_notes,
     max_new_tokens_field,
     num_beams_field,
     pipeline_kwargs,
@@ -79,9 +80,10 @@ def run(bundle, inputs: dict, params: dict):
     """[{"translation_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
     src, tgt = params["src_lang"], params["tgt_lang"]
     prefix, _ = translation_prefix(bundle.processor, bundle.config, src, tgt)
-    _, kwargs = pipeline_kwargs(bundle, f"translation_{src}_to_{tgt}", generation_kwargs(params))
+    user = generation_kwargs(params)
+    _, kwargs = pipeline_kwargs(bundle, f"translation_{src}_to_{tgt}", user)
     return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="translation_text", prefix=prefix,
-                                       kwargs=kwargs, batch_size=params["batch_size"]))
+                                       kwargs=kwargs, batch_size=params["batch_size"]), max_length_notes(bundle, user))
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
