@@ -376,21 +376,26 @@ class ModelManager:
         with limits.active(self.settings.limits):
             inputs, params = task.parse(inputs, params)
         refs, entries, cached = self._entries(task, model, report)
-        start = time.perf_counter()
+        after = None
         try:
             with self._held(task, entries) as loaded, deadline.within(self.settings.timeout), \
                     limits.active(self.settings.limits):
+                start = time.perf_counter()  # the model's part, timed once its lock is held
                 output = task.run(loaded, inputs, params)
+                seconds = time.perf_counter() - start
             value, notes, facts = unpack(output)
             notes = head_notes(entries) + notes
             if task.postprocess is not None:  # model-free: other runs of this model need not wait for it
+                start = time.perf_counter()
                 value, more, facts2 = unpack(task.postprocess(value, inputs, params))
                 notes, facts = notes + more, {**facts, **facts2}
+                after = time.perf_counter() - start
         except Exception as exc:
             raise explain(exc, model=refs[0].display, task=task.id) from exc
-        seconds = time.perf_counter() - start
-        return RunResult(value, self.code(task, refs, inputs, params), self._all_details(task, refs, entries, cached, seconds),
-                         inputs, params, notes, facts)
+        details = self._all_details(task, refs, entries, cached, seconds)
+        if after is not None:  # a projection's seconds are not the model's
+            details["postprocess_seconds"] = round(after, 3)
+        return RunResult(value, self.code(task, refs, inputs, params), details, inputs, params, notes, facts)
 
     def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict, *,
                report=None) -> Iterator[RunResult]:

@@ -290,3 +290,14 @@ def test_the_api_page_shows_labels_not_object_object(page, base_url, shoot):
     text = page.locator("body").inner_text()
     assert "[object Object]" not in text
     assert "/text_generation" in text and "Code (transformers 5)" in text
+
+
+# ---- honest details: the embedding views report the time their model really ran ---------------------------------
+def test_embedding_runs_time_the_model_and_not_the_projection(client, pack_dir):
+    rows = dict(text="a cat\na dog\na car\na bus", file=None, images=[], pooling="auto", layer=-1, normalize=False,
+                batch_size=32, model=str(pack_dir / "all-MiniLM-L6-v2"))
+    for api in ("similarity", "embed", "neighbors"):
+        details = client.predict(**rows, **({"query": "cat"} if api == "neighbors" else {}), api_name=f"/{api}")[-1]
+        assert details["inference_seconds"] > 0 and "postprocess_seconds" not in details, (api, details)
+    details = client.predict(**rows, method="tsne", dimensions=2, perplexity=2, api_name="/project")[-1]
+    assert details["inference_seconds"] > 0 and details["postprocess_seconds"] > 0
