@@ -1,6 +1,8 @@
 """automatic-speech-recognition: Whisper (segments or word timestamps, language and translate for the
 multilingual checkpoints) and CTC models (wav2vec2: word timestamps), chunked for long audio with a progress
-bar; transcript, segment table, subtitles on the player, and .txt/.srt/.vtt downloads."""
+bar; transcript, segment table, subtitles on the player, and .txt/.srt/.vtt downloads. Transcripts and timestamps
+match transformers 4.57.6's pipeline (chunking is passed only for audio longer than a chunk, which gives 4.x's
+result for shorter audio too)."""
 
 from __future__ import annotations
 
@@ -190,6 +192,7 @@ def code(ref, inputs: dict, params: dict, place) -> str:
         kwargs, notes = {}, []
     imports, lines = decode_lines(audio)
     before = lines + [f"# {n.text()}" for n in notes]
+    before.append("# the same transcript and timestamps as transformers 4.57.6's automatic-speech-recognition pipeline")
     return pipeline_snippet("automatic-speech-recognition", ref, place, imports=imports, before=before,
                             call_input='{"raw": audio, "sampling_rate": rate}', kwargs=kwargs)
 
