@@ -213,7 +213,9 @@ def wire(
 
     def outputs_for(result: RunResult, lang: str) -> dict:
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
-            return {**render(result), **panels.values(result, lang)}
+            drawn = {c: localized_table(c, v, lang) if isinstance(c, gr.Dataframe) else v
+                     for c, v in render(result).items()}
+            return {**drawn, **panels.values(result, lang)}
 
     def fail(err: UserError, lang: str):
         ctx.models.log_user_error(task, err)
@@ -309,24 +311,50 @@ def follow_model(picker: gr.Dropdown, fn: Callable[[str], Any], outputs: list) -
     picker.change(fn, [picker], outputs, api_visibility="private", show_progress="hidden")
 
 
+def localized_table(component: gr.Dataframe, value: Any, lang: str) -> Any:
+    """A result table's value with its column headers in lang: rows get the component's headers, a
+    {"headers", "data"} dict or a DataFrame its own, translated (the API's English client sees no change)."""
+    if lang == "en" or value is None:
+        return value
+    if isinstance(value, dict) and value.get("__type__") == "update":
+        return {**value, "value": localized_table(component, value["value"], lang)} if "value" in value else value
+    if isinstance(value, dict) and "headers" in value:
+        return {**value, "headers": [translate(str(h), lang) for h in value["headers"]]}
+    if isinstance(value, list) and component.headers and all(
+            isinstance(row, list) and len(row) == len(component.headers) for row in value):
+        return {"headers": [translate(str(h), lang) for h in component.headers], "data": value}
+    if hasattr(value, "rename") and hasattr(value, "columns"):  # a pandas DataFrame
+        return value.rename(columns={c: translate(str(c), lang) for c in value.columns})
+    return value
+
+
 def korean_headers(ctx: Context, demo: gr.Blocks) -> None:
-    """On page load, a Korean browser gets every Examples table's headers in Korean (gradio translates a
-    component's label and info, not a table's headers)."""
+    """On page load, a Korean browser gets every Examples table's and empty result table's headers in Korean
+    (gradio translates a component's label and info, not a table's headers)."""
     tables = [(dataset, [translate(h, "ko") for h in headers]) for dataset, headers in ctx.example_tables
               if len(headers) > 1]
     tables = [(dataset, korean) for dataset, korean in tables
               if korean != dataset.constructor_args["headers"]]
-    if not tables:
+    results = [(frame, [translate(str(h), "ko") for h in frame.headers]) for frame in demo.blocks.values()
+               if isinstance(frame, gr.Dataframe) and frame.headers and not _has_rows(frame.value)]
+    results = [(frame, korean) for frame, korean in results if korean != list(frame.headers)]
+    if not tables and not results:
         return
 
     def load(request):
         if language_of(request) != "ko":
-            return [gr.skip()] * len(tables)
-        return [gr.Dataset(headers=korean) for _, korean in tables]
+            return [gr.skip()] * (len(tables) + len(results))
+        return ([gr.Dataset(headers=korean) for _, korean in tables]
+                + [gr.Dataframe(value={"headers": korean, "data": []}, headers=korean) for _, korean in results])
 
     takes_request(load, [])
-    demo.load(load, None, [dataset for dataset, _ in tables], api_visibility="private", queue=False,
-              show_progress="hidden")
+    demo.load(load, None, [dataset for dataset, _ in tables] + [frame for frame, _ in results],
+              api_visibility="private", queue=False, show_progress="hidden")
+
+
+def _has_rows(value: Any) -> bool:
+    data = value.get("data") if isinstance(value, dict) else value
+    return bool(data) and any(any(cell not in ("", None) for cell in row) for row in data)
 
 
 def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:

@@ -392,6 +392,8 @@ def test_browser_highlights_the_real_entities(browser, base_url, offline_pack, s
         model = page.locator("#token_classification_model input")
         model.fill(str(offline_pack["rampart"]))
         model.press("Enter")
+        # the examples follow the model: a personal-data tagger gets names and addresses
+        expect(tab.locator(".gallery, table").filter(has_text="John Smith lives at").first).to_be_visible(timeout=30_000)
         strategy = tab.get_by_label("aggregation_strategy")
         strategy.fill("first")
         strategy.press("Enter")
@@ -402,6 +404,8 @@ def test_browser_highlights_the_real_entities(browser, base_url, offline_pack, s
         rows = page.locator("#token_classification_table [role=row]")
         expect(rows).to_have_count(len(ADDRESS_ENTITIES) + 1)
         expect(rows.nth(4)).to_contain_text("elm street")
+        header = "개체" if locale.startswith("ko") else "entity"
+        expect(rows.nth(0)).to_contain_text(header)
         expect(page.locator("#token_classification_code")).to_contain_text("aggregation_strategy='first'")
         shoot(page, f"text_token_classification_rampart_{locale[:2]}")
     finally:

@@ -233,3 +233,31 @@ def test_offsets_point_into_korean_emoji_and_spaces(entities_v4):
             assert 0 <= token["start"] < token["end"] <= len(text)
             if word.isascii():
                 assert text[token["start"]:token["end"]].lower() == word, token
+
+
+def test_examples_follow_the_models_labels(manager, tiny, pack_dir):
+    """CoNLL-style models get the company/person examples; a personal-data tagger (the pack's rampart, or any
+    model with GIVEN_NAME/EMAIL-like types) gets names and addresses it can find."""
+    from demos.text.common import config_labels
+    from demos.text.token_classification import EXAMPLES, PII_EXAMPLES, example_rows
+
+    assert example_rows(config_labels(manager, str(tiny["bert-tokcls"]))) == EXAMPLES
+    assert example_rows(config_labels(manager, str(pack_dir / "rampart"))) == PII_EXAMPLES
+    assert example_rows(("O", "B-EMAIL", "I-EMAIL")) == PII_EXAMPLES
+    assert example_rows(()) == EXAMPLES
+
+
+def test_every_entity_type_of_a_run_has_its_own_colour(manager, pack_dir):
+    """rampart's 17 types: no two types present in one run share a colour (B-/I- of one type do)."""
+    from demos.text.common import config_labels
+    from demos.text.token_classification import PALETTE, color_map, entity_type
+
+    labels = [label for label in config_labels(manager, str(pack_dir / "rampart")) if label != "O"]
+    colors = color_map(labels)
+    by_type: dict[str, set[str]] = {}
+    for label, color in colors.items():
+        by_type.setdefault(entity_type(label), set()).add(color)
+    assert all(len(c) == 1 for c in by_type.values())
+    distinct = {next(iter(c)) for c in by_type.values()}
+    assert len(distinct) == min(len(by_type), len(PALETTE))
+    assert color_map(["B-PER", "I-PER", "LOC"]) == {"B-PER": "#fca5a5", "I-PER": "#fca5a5", "LOC": "#86efac"}

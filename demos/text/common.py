@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from core.errors import UserError
 from core.i18n import say
 
@@ -57,3 +60,22 @@ def reads_plain_text(model) -> bool:
 def has_entailment(model) -> bool:
     """A plain-text NLI model: zero-shot classification needs an 'entailment' label, as the pipeline does."""
     return reads_plain_text(model) and any(label.lower().startswith("entail") for label in model.labels)
+
+
+def config_labels(models, model_id: str, known: dict[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    """A model's labels (config.id2label in id order) without loading it: a local folder's or a cached Hub
+    model's config, else `known[model_id]`; () when unknown."""
+    model_id = (model_id or "").strip()
+    for local in models.local_models():
+        if model_id in (local.value, str(local.path)):
+            return local.labels
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        path = try_to_load_from_cache(model_id.split("@")[0], "config.json")
+        if isinstance(path, str):
+            id2label = json.loads(Path(path).read_text(encoding="utf-8")).get("id2label") or {}
+            return tuple(str(id2label[k]) for k in sorted(id2label, key=int))
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    return (known or {}).get(model_id, ())

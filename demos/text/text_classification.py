@@ -3,14 +3,12 @@ or for a sentence pair (NLI, rerankers), through the transformers 5 pipeline."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from core.codegen import pipeline_code
 from core.params import Choice, Int, Lines, Text
 from core.registry import Loader, TaskSpec
-from demos.text.common import one_or_many, reads_plain_text
+from demos.text.common import config_labels, one_or_many, reads_plain_text
 
 
 def call_of(inputs: dict, params: dict) -> tuple[Any, dict]:
@@ -77,22 +75,9 @@ def example_rows(labels: tuple[str, ...]) -> list[list[str]]:
 
 
 def labels_of(models, model_id: str) -> tuple[str, ...]:
-    """A model's labels without loading it: a local folder's (or a cached Hub model's) config, else the
-    curated list's; () when unknown."""
-    model_id = (model_id or "").strip()
-    for local in models.local_models():
-        if model_id in (local.value, str(local.path)):
-            return local.labels
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        path = try_to_load_from_cache(model_id.split("@")[0], "config.json")
-        if isinstance(path, str):
-            id2label = json.loads(Path(path).read_text(encoding="utf-8")).get("id2label") or {}
-            return tuple(str(id2label[k]) for k in sorted(id2label, key=int))
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
-    return KNOWN_LABELS.get(model_id, ())
+    """A model's labels without loading it (see demos.text.common.config_labels), the curated list's as a
+    fallback."""
+    return config_labels(models, model_id, KNOWN_LABELS)
 
 
 def build(ctx) -> None:

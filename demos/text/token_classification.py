@@ -11,10 +11,10 @@ from typing import Any
 
 from core.codegen import pipeline_code
 from core.errors import UserError
-from core.i18n import note
+from core.i18n import note, say
 from core.params import Choice, Int, Labels, Lines
 from core.registry import Loader, Output, TaskSpec
-from demos.text.common import one_or_many, reads_plain_text, token_limit
+from demos.text.common import config_labels, one_or_many, reads_plain_text, token_limit
 from demos.text.reading import as_batches, highlight_value, long_lines, token_counts, which_note
 
 AGGREGATIONS = ("none", "simple", "first", "average", "max")
@@ -79,7 +79,8 @@ def code(ref, inputs: dict, params: dict, place) -> str:
 
 
 ENTITY_COLORS = {"PER": "#fca5a5", "ORG": "#93c5fd", "LOC": "#86efac", "MISC": "#fcd34d"}
-PALETTE = ("#d8b4fe", "#f9a8d4", "#5eead4", "#fdba74", "#bef264", "#a5b4fc", "#cbd5e1")
+PALETTE = ("#d8b4fe", "#f9a8d4", "#5eead4", "#fdba74", "#bef264", "#a5b4fc", "#cbd5e1", "#fde68a", "#67e8f9",
+           "#fecaca", "#c4b5fd", "#99f6e4", "#fed7aa", "#d9f99d", "#bfdbfe", "#fbcfe8")
 
 
 def entity_type(label: str) -> str:
@@ -87,10 +88,12 @@ def entity_type(label: str) -> str:
     return label[2:] if len(label) > 2 and label[1] == "-" and label[0] in "BIES" else label
 
 
-def color_of(label: str) -> str:
-    """One colour per entity type (B-/I- tags of a type share it), stable across runs."""
-    kind = entity_type(label).upper()
-    return ENTITY_COLORS.get(kind) or PALETTE[sum(map(ord, kind)) % len(PALETTE)]
+def color_map(labels) -> dict[str, str]:
+    """A colour for each label: CoNLL's four types keep theirs, the other types get distinct palette colours in
+    sorted order (two types share one only past the palette's 16), B-/I- tags of a type share its colour."""
+    kinds = sorted({entity_type(label).upper() for label in labels} - set(ENTITY_COLORS))
+    colors = dict(ENTITY_COLORS) | {kind: PALETTE[i % len(PALETTE)] for i, kind in enumerate(kinds)}
+    return {label: colors[entity_type(label).upper()] for label in labels}
 
 
 def entity_rows(results: list[list[dict]]) -> list[list]:
@@ -108,13 +111,24 @@ EXAMPLES = [
     ["My name is Wolfgang and I live in Berlin.\nSarah works for the United Nations in Geneva."],
     ["허깅페이스는 뉴욕에 본사를 둔 프랑스 회사이고, 클레망 들랑그가 CEO입니다."],
 ]
+PII_EXAMPLES = [  # for models that tag personal data (names, addresses, e-mails) rather than CoNLL types
+    ["John Smith lives at 221 Elm Street in Boston, Massachusetts."],
+    ["Contact Ann Lee at ann.lee@mail.com or (617) 555-0134.\nMaria Garcia moved to 12 Oak Avenue, Austin, Texas."],
+]
+PII_TYPES = {"GIVEN_NAME", "SURNAME", "FIRSTNAME", "LASTNAME", "EMAIL", "PHONE", "PHONE_NUMBER", "TELEPHONENUM",
+             "STREET_NAME", "STREET", "BUILDING_NUMBER", "BUILDINGNUM", "SSN", "CREDIT_CARD", "ZIPCODE"}
+
+
+def example_rows(labels: tuple[str, ...]) -> list[list[str]]:
+    """The examples that fit a model with these labels (config.id2label; empty when unknown)."""
+    return PII_EXAMPLES if {entity_type(label).upper() for label in labels} & PII_TYPES else EXAMPLES
 
 
 def build(ctx) -> None:
     """The text, the model picker and parameters on the left; highlighted entities and their table on the right."""
     import gradio as gr
 
-    from core.ui import examples, model_picker, result_panels, widgets, wire
+    from core.ui import examples, follow_model, model_picker, new_rows, result_panels, widgets, wire
 
     tr = ctx.tr
     with gr.Row():
@@ -126,7 +140,7 @@ def build(ctx) -> None:
             with gr.Row():
                 fields |= widgets(ctx, TASK, "stride", "batch_size")
             run_button = gr.Button(tr("Run"), variant="primary", elem_id="token_classification_run")
-            examples(ctx, EXAMPLES, [fields["text"]])
+            rows = examples(ctx, example_rows(config_labels(ctx.models, model.value)), [fields["text"]])
         with gr.Column(scale=2):
             highlight = gr.HighlightedText(label=tr("Entities"), show_legend=True, combine_adjacent=False,
                                            elem_id="token_classification_highlight")
@@ -146,11 +160,12 @@ def build(ctx) -> None:
         if len(texts) == 1:
             headers, widths, rows = headers[1:], ["22%", "16%", "34%", "14%", "14%"], [row[1:] for row in rows]
         return {
-            highlight: gr.update(value=highlight_value(texts, spans), color_map={lb: color_of(lb) for lb in labels}),
-            table: gr.update(value={"headers": headers, "data": rows}, column_widths=widths),
+            highlight: gr.update(value=highlight_value(texts, spans), color_map=color_map(labels)),
+            table: gr.update(value={"headers": [say(h) for h in headers], "data": rows}, column_widths=widths),
         }
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [highlight, table])
+    follow_model(model, lambda model_id: new_rows(example_rows(config_labels(ctx.models, model_id))), [rows.dataset])
 
 
 TASK = TaskSpec(
