@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import os
 import threading
@@ -429,7 +430,7 @@ class ModelManager:
             refs = [refs]
         with codegen.naming_files() as files:
             snippet = task.code(refs[0] if task.multi_model == 1 else refs, inputs, params, self.place)
-        notes = codegen.file_notes(files)
+        notes = codegen.file_notes(files) + [note for ref in refs if (note := _pack_note(ref))]
         return "\n".join(notes) + "\n" + snippet if notes else snippet
 
     def log_user_error(self, task: TaskSpec, err: UserError) -> None:
@@ -451,3 +452,17 @@ class ModelManager:
         thread.start()
         return thread
 
+
+def _pack_note(ref: ModelRef) -> str:
+    """A comment for a snippet that loads an offline-pack folder: the Hub model it is a copy of, which is what
+    the student's machine can load (the folder exists on the server only)."""
+    if not ref.local:
+        return ""
+    try:
+        hub_id = json.loads((Path(ref.source) / "pack.json").read_text(encoding="utf-8")).get("hub_id")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    if not isinstance(hub_id, str) or not hub_id:
+        return ""
+    return (f"# {Path(ref.source).name}: the app's offline copy of {hub_id}; on your machine use "
+            f"{hub_id!r} instead of the folder")
