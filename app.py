@@ -41,7 +41,7 @@ def toast_titles_script() -> str:
     return """<script>
 (() => {
   if (!(navigator.language || "").toLowerCase().startsWith("ko")) return;
-  const names = %s;
+  const names = NAMES;
   const fix = () => document.querySelectorAll(".toast-title").forEach((title) => {
     for (const node of title.childNodes) {
       const word = node.nodeType === Node.TEXT_NODE ? node.textContent.trim() : "";
@@ -50,7 +50,7 @@ def toast_titles_script() -> str:
   });
   new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
 })();
-</script>""" % json.dumps(names, ensure_ascii=False)
+</script>""".replace("NAMES", json.dumps(names, ensure_ascii=False))
 
 
 @dataclass
