@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -150,8 +151,10 @@ def language_of(request) -> str:
 
 
 def _key(text: str) -> str:
-    # svelte-i18n reads dots as nesting, so keys are slugs.
-    return "t_" + re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()[:80]
+    # svelte-i18n reads dots as nesting, so keys are slugs; the hash keeps texts that slug alike apart
+    # ("Segments" and "segments", or two long texts with the same beginning).
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return "t_" + re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()[:60] + "_" + digest
 
 
 class Translator:

@@ -314,15 +314,21 @@ def follow_model(picker: gr.Dropdown, fn: Callable[[str], Any], outputs: list) -
 def localized_table(component: gr.Dataframe, value: Any, lang: str) -> Any:
     """A result table's value with its column headers in lang: rows get the component's headers, a
     {"headers", "data"} dict or a DataFrame its own, translated (the API's English client sees no change)."""
+    return _localized(value, component.headers, lang)
+
+
+def _localized(value: Any, headers: list | None, lang: str) -> Any:
     if lang == "en" or value is None:
         return value
-    if isinstance(value, dict) and value.get("__type__") == "update":
-        return {**value, "value": localized_table(component, value["value"], lang)} if "value" in value else value
+    if isinstance(value, dict) and value.get("__type__") == "update":  # its own headers win
+        if "value" not in value:
+            return value
+        return {**value, "value": _localized(value["value"], value.get("headers") or headers, lang)}
     if isinstance(value, dict) and "headers" in value:
         return {**value, "headers": [translate(str(h), lang) for h in value["headers"]]}
-    if isinstance(value, list) and component.headers and all(
-            isinstance(row, list) and len(row) == len(component.headers) for row in value):
-        return {"headers": [translate(str(h), lang) for h in component.headers], "data": value}
+    if isinstance(value, list) and headers and all(isinstance(row, list) and len(row) == len(headers)
+                                                   for row in value):
+        return {"headers": [translate(str(h), lang) for h in headers], "data": value}
     if hasattr(value, "rename") and hasattr(value, "columns"):  # a pandas DataFrame
         return value.rename(columns={c: translate(str(c), lang) for c in value.columns})
     return value

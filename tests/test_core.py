@@ -252,3 +252,15 @@ def test_typed_paths_load_only_inside_the_allowed_folders(tiny, tiny_root, tmp_p
     assert len(set(messages)) == 1, "allowed-but-missing and not-allowed read the same"
     assert ModelManager(replace(base, any_local_path=True)).resolve(str(outside)).local
     assert manager.resolve("openai/whisper-tiny@main") == ModelRef("openai/whisper-tiny", "main", False)
+
+
+def test_translator_keeps_texts_that_slug_alike_apart():
+    """"Segments" (segmentation's table) and "segments" (a speech-recognition choice) have their own keys,
+    English texts and Korean translations; before, the later one's text showed for both."""
+    from core.i18n import Translator
+
+    tr = Translator()
+    upper, lower = tr("Segments"), tr("segments")
+    assert upper.key != lower.key
+    assert (tr.text(upper), tr.text(lower)) == ("Segments", "segments")
+    assert tr.ko[upper.key] != tr.ko[lower.key]
