@@ -167,7 +167,12 @@ def _shown_texts() -> set[str]:
                     if kw.arg in ("help", "label"):
                         texts.update(strings(kw.value, module))
     texts.update(f"Tokenizer {n}" for n in range(1, 5))
-    not_shown = {"CSS", "SAMPLE", "DEFAULT", "CHAT_DEFAULT"}  # styles, a sample text, model ids
+    for tree in trees.values():  # table headers, said per request (say(h) for h in HEADERS)
+        for n in tree.body:
+            if (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HEADERS" for t in n.targets)
+                    and isinstance(n.value, (ast.Tuple, ast.List))):
+                texts.update(e.value for e in n.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    not_shown = {"CSS", "SAMPLE", "SENTENCE", "WORDS", "DEFAULT", "CHAT_DEFAULT"}  # styles, sample texts, model ids
     texts.update(v for module in constants.values() for k, v in module.items() if k not in not_shown)
     return {t for t in texts if t.strip()}
 
