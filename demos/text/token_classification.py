@@ -11,7 +11,7 @@ from typing import Any
 
 from core.codegen import pipeline_code
 from core.errors import UserError
-from core.i18n import note, say
+from core.i18n import note
 from core.params import Choice, Int, Labels, Lines
 from core.registry import Loader, Output, TaskSpec
 from demos.text.common import config_labels, one_or_many, reads_plain_text, token_limit
@@ -161,7 +161,7 @@ def build(ctx) -> None:
             headers, widths, rows = headers[1:], ["22%", "16%", "34%", "14%", "14%"], [row[1:] for row in rows]
         return {
             highlight: gr.update(value=highlight_value(texts, spans), color_map=color_map(labels)),
-            table: gr.update(value={"headers": [say(h) for h in headers], "data": rows}, column_widths=widths),
+            table: gr.update(value={"headers": headers, "data": rows}, column_widths=widths),
         }
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [highlight, table])

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.codegen import call_args, py
 from core.errors import UserError
-from core.i18n import note, say
+from core.i18n import note
 from core.params import Text
 from core.registry import Output, TaskSpec
 from demos.tokenizer.anatomy import tokenizer_facts
@@ -117,7 +117,7 @@ def build(ctx) -> None:
     def render(result) -> dict:
         results = result.output["results"]
         return {grid: view.compare_html(result.inputs["text"], results),
-                table: {"headers": [say(h) for h in HEADERS], "data": view.compare_rows(results)}}
+                table: {"headers": HEADERS, "data": view.compare_rows(results)}}
 
     wire(ctx, TASK, run_button.click, fields, pickers, render, panels, [grid, table])
 
