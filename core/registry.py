@@ -74,6 +74,13 @@ class TaskSpec:
       may take long (e.g. a t-SNE of the vectors); it runs after the model's lock is released.
     cli_lines: the CLI's `run` prints a list output as JSON Lines, one item per line.
     multi_model: how many models one run takes at most (tokenizer compare: several tokenizers at once).
+    batched: (pipeline tasks) run's model work is calls of the loaded pipeline, `pipe(x, **kwargs)` with one
+      input or a list, each item answered alone: the manager gives run a proxy that merges concurrent
+      requests' calls with equal kwargs into one list call (core.batching); run itself stays as it is.
+    batch(loaded, inputs_list, params) -> one result per inputs dict (a value or an Output, as run would give
+      it): (AutoClass tasks) the manager merges concurrent requests with equal params into one call; run
+      stays the single-request path. A batch that raises is retried request by request, so a bad input
+      fails alone.
     build(ctx): the task's widgets (a sub-tab's content); it imports gradio itself, so importing a task file
       never imports gradio.
     """
@@ -97,6 +104,8 @@ class TaskSpec:
     fits: Callable[[Any], bool] | None = None
     multi_model: int = 1
     build: Callable[[Any], None] | None = None
+    batched: bool = False
+    batch: Callable[..., list] | None = None
 
     def __post_init__(self):
         for name in ("inputs", "params"):
