@@ -83,6 +83,9 @@ class App:
             footer_links=["api", "settings"],
             ssr_mode=False,
             app_kwargs={"middleware": [guard]},
+            # the queue runs at most this many events at once, over all tasks: room for a full batch of
+            # several models besides the one-at-a-time tasks
+            max_threads=max(40, 3 * s.max_batch),
         )
         kwargs.update(overrides)
         return self.demo.launch(**kwargs)
@@ -112,6 +115,7 @@ def build_app(settings: Settings, manager=None) -> App:
                 with gr.Tab(tr(tab.title), id=tab.id, elem_id=f"tab_{tab.id}"):
                     tab.build(ctx)
         korean_headers(ctx, demo)
+    # events of tasks that batch across requests raise their own limit to --max-batch (core.ui.wire)
     demo.queue(default_concurrency_limit=2)
     readable_api_info(demo, tr)
     return App(demo, ctx)

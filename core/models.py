@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core import codegen, deadline, limits
+from core.batching import Batcher, ModelLock, PipelineProxy, Unmergeable, freeze
 from core.errors import UserError, explain
 from core.loading import (
     Bundle,
@@ -51,7 +52,7 @@ class Entry:
     obj: Any
     info: dict
     nbytes: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: ModelLock = field(default_factory=ModelLock)
 
 
 @dataclass
@@ -104,6 +105,7 @@ class ModelManager:
         self._place: Place | None = None
         self._local: list[LocalModel] | None = None
         self.loads = 0
+        self.batcher = Batcher(settings.batch_window_ms, settings.max_batch)
 
     # ---- where models come from ------------------------------------------------------------
     def local_models(self, refresh: bool = False) -> list[LocalModel]:
@@ -161,10 +163,9 @@ class ModelManager:
         except Exception as exc:
             raise UserError("not_available" if offline else "hub_unreachable", model=ref.display) from exc
 
-    def _load(self, loader: Loader, ref: ModelRef, place: Place, report=None) -> Any:
+    def _load(self, loader: Loader, ref: ModelRef, place: Place, source: str) -> Any:
         transformers = import_transformers(
             *(["pipeline"] if loader.kind == "pipeline" else [n for n in (loader.processor_class, loader.model_class) if n]))
-        source = self._source_path(ref, report)
         common: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
         if ref.revision and source == ref.source:
             common["revision"] = ref.revision
@@ -280,8 +281,11 @@ class ModelManager:
             if report is not None:
                 report("load", model=ref.name)
             try:
+                # the download runs outside the load lock: another user's load of a cached model need not wait
+                # for it (the key lock still makes this model load once)
+                source = self._source_path(ref, report)
                 with self._load_lock, load_report() as missing:
-                    obj = self._load(loader, ref, place, report)
+                    obj = self._load(loader, ref, place, source)
             except Exception as exc:
                 raise explain(exc, model=ref.display, task=task.id if task else "") from exc
             info, nbytes = model_info(obj)
@@ -315,7 +319,7 @@ class ModelManager:
         budget_bytes = self.budget_bytes
 
         def over() -> bool:
-            if len(self._cache) > self.settings.cache_models:
+            if self.settings.cache_models and len(self._cache) > self.settings.cache_models:
                 return True
             return sum(e.nbytes for e in self._cache.values()) > budget_bytes
 
@@ -378,12 +382,21 @@ class ModelManager:
             inputs, params = task.parse(inputs, params)
         refs, entries, cached = self._entries(task, model, report)
         after = None
+        shared = 1
         try:
-            with self._held(task, entries) as loaded, deadline.within(self.settings.timeout), \
-                    limits.active(self.settings.limits):
-                start = time.perf_counter()  # the model's part, timed once its lock is held
-                output = task.run(loaded, inputs, params)
-                seconds = time.perf_counter() - start
+            if self.batches(task):
+                # the model's lock is taken per real call (by the proxy or the batcher), not for the whole run;
+                # the deadline and limits hold in this thread, which runs the batch when it leads one
+                with deadline.within(self.settings.timeout), limits.active(self.settings.limits):
+                    start = time.perf_counter()
+                    output, shared = self._run_batched(task, entries[0], inputs, params)
+                    seconds = time.perf_counter() - start
+            else:
+                with self._held(task, entries) as loaded, deadline.within(self.settings.timeout), \
+                        limits.active(self.settings.limits):
+                    start = time.perf_counter()  # the model's part, timed once its lock is held
+                    output = task.run(loaded, inputs, params)
+                    seconds = time.perf_counter() - start
             value, notes, facts = unpack(output)
             notes = head_notes(entries) + notes
             if task.postprocess is not None:  # model-free: other runs of this model need not wait for it
@@ -394,9 +407,29 @@ class ModelManager:
         except Exception as exc:
             raise explain(exc, model=refs[0].display, task=task.id) from exc
         details = self._all_details(task, refs, entries, cached, seconds)
+        if shared > 1:  # this request's model call was shared with other requests
+            details["batched_requests"] = shared
         if after is not None:  # a projection's seconds are not the model's
             details["postprocess_seconds"] = round(after, 3)
         return RunResult(value, self.code(task, refs, inputs, params), details, inputs, params, notes, facts)
+
+    def batches(self, task: TaskSpec) -> bool:
+        """Whether this task's requests may share model calls with other requests (core.batching)."""
+        return self.batcher.enabled and task.multi_model == 1 and (task.batched or task.batch is not None)
+
+    def _run_batched(self, task: TaskSpec, entry: Entry, inputs: dict, params: dict) -> tuple[Any, int]:
+        """(run's output, how many requests shared its model call): a `batched` task's run gets a proxy of the
+        pipeline; a task with `batch` joins concurrent requests of equal params into one batch call."""
+        if task.batched:
+            proxy = PipelineProxy(entry.obj, entry.lock, self.batcher, entry.key)
+            return task.run(proxy, inputs, params), proxy.shared
+        try:
+            key = ("batch", task.id, entry.key, freeze(params))
+        except Unmergeable:
+            with entry.lock:
+                return task.run(entry.obj, inputs, params), 1
+        return self.batcher.submit(key, inputs, lambda many: task.batch(entry.obj, many, params),
+                                   lambda one: task.run(entry.obj, one, params), entry.lock)
 
     def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict, *,
                report=None) -> Iterator[RunResult]:

@@ -13,6 +13,8 @@ from core.limits import Limits
 ENV_PREFIX = "PLAYGROUND_"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+MAX_WINDOW_MS = 1000.0
+MAX_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Settings:
     device_map: str | None = None
     models_dirs: tuple[Path, ...] = ()
     offline: bool = False
-    cache_models: int = 32
+    cache_models: int = 0
     cache_gib: float | None = None
     trust_remote_code: bool = False
     max_file_mb: int = 100
@@ -35,6 +37,8 @@ class Settings:
     limits: Limits = Limits()
     warmup: bool = True
     any_local_path: bool = False
+    batch_window_ms: float = 5.0
+    max_batch: int = 16
     trained_dir: Path = Path(__file__).resolve().parent.parent / "models" / "trained"
 
     @property
@@ -77,13 +81,24 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="never touch the Hub: only local folders and cached models (env PLAYGROUND_OFFLINE=1)",
     )
     parser.add_argument(
-        "--cache-models", type=int, default=int(_env("CACHE_MODELS", "32")), metavar="N",
-        help="keep at most N models in memory, least recently used evicted first (env PLAYGROUND_CACHE_MODELS; 32)",
+        "--cache-models", type=int, default=int(_env("CACHE_MODELS", "0")), metavar="N",
+        help="keep at most N models in memory, least recently used evicted first; 0 = no count limit, only "
+             "--cache-gib's (env PLAYGROUND_CACHE_MODELS; 0)",
     )
     parser.add_argument(
         "--cache-gib", type=float, default=float(v) if (v := _env("CACHE_GIB")) else None, metavar="GIB",
         help="and at most this many GiB of weights; default: half the machine's memory (half the GPU's on CUDA) "
              "(env PLAYGROUND_CACHE_GIB)",
+    )
+    parser.add_argument(
+        "--batch-window-ms", type=float, default=float(_env("BATCH_WINDOW_MS", "5")), metavar="MS",
+        help="how long a request waits for others to the same model and settings, to run them as one batch "
+             f"(0 to {MAX_WINDOW_MS:g}; env PLAYGROUND_BATCH_WINDOW_MS; 5)",
+    )
+    parser.add_argument(
+        "--max-batch", type=int, default=int(_env("MAX_BATCH", "16")), metavar="N",
+        help=f"most requests (or their lines) in one batch (1 to {MAX_BATCH}; 1 = no batching across requests; "
+             "env PLAYGROUND_MAX_BATCH; 16)",
     )
     limits_policy.add_options(parser, _env)
     parser.add_argument(
@@ -133,6 +148,12 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _bounded(flag: str, value: float, low: float, high: float) -> float:
+    if not low <= value <= high:  # NaN fails too
+        raise SystemExit(f"{flag} must be between {low:g} and {high:g} (got {value:g})")
+    return value
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build the frozen Settings from parsed arguments (server options may be absent)."""
     dirs = args.models_dir
@@ -156,7 +177,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         device_map=args.device_map,
         models_dirs=tuple(Path(d).expanduser().resolve() for d in dirs),
         offline=args.offline,
-        cache_models=max(1, args.cache_models),
+        cache_models=max(0, args.cache_models),
+        batch_window_ms=_bounded("--batch-window-ms", args.batch_window_ms, 0.0, MAX_WINDOW_MS),
+        max_batch=int(_bounded("--max-batch", args.max_batch, 1, MAX_BATCH)),
         cache_gib=args.cache_gib,
         trust_remote_code=args.trust_remote_code,
         max_file_mb=getattr(args, "max_file_mb", 100),

@@ -241,6 +241,8 @@ def wire(
     handler.__name__ = task.api_name
 
     all_outputs = list(outputs) + panels.components
+    if ctx.models.batches(task):  # let enough requests through at once to fill a batch (core.batching)
+        concurrency_limit = max(concurrency_limit, ctx.settings.max_batch)
     gr.on(
         triggers=[trigger] + list(triggers or []),
         fn=handler,

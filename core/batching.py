@@ -1,0 +1,271 @@
+"""Cross-request batching: requests for one loaded model that arrive together run as one batched call.
+
+A Batcher has no thread of its own (leader-follower): a request joins the open group of its key; the first
+one is the group's leader, waits up to the window (or until the group is full), takes the model's lock,
+closes the group and runs one call for everyone in it. While that call runs, new arrivals gather in the
+next group, whose leader waits for the lock, so under load batches fill by themselves. Each waiter gets its
+own result; when a batched call raises, every request of it is run again alone (in its own thread, under
+its own deadline), so a bad input fails only its own request.
+
+PipelineProxy is what a `batched` task's run gets instead of the pipeline: its calls merge with other
+requests' calls of equal keyword arguments into one `pipe(list, batch_size=n, **kwargs)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
+
+_MISSING = object()
+
+
+class ModelLock:
+    """A loaded model's lock: re-entrant (a run's tokenizer call may come while its thread holds it), and able
+    to say whether some thread holds it (threading.RLock cannot before Python 3.14)."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        if self._lock._is_owned():
+            return True
+        if self._lock.acquire(blocking=False):
+            self._lock.release()
+            return False
+        return True
+
+
+class Unmergeable(Exception):
+    """A value that cannot be part of a batching key."""
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable key for plain data (str, numbers, bools, None, lists, tuples, dicts of them); the type is part
+    of the key (1, 1.0 and True stay apart). Unmergeable for anything else."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return (type(value).__name__, value)
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(freeze(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), freeze(v)) for k, v in value.items())))
+    raise Unmergeable(type(value).__name__)
+
+
+class _Group:
+    __slots__ = ("items", "size", "closed", "full", "done", "results", "error", "retry")
+
+    def __init__(self):
+        self.items: list = []
+        self.size = 0
+        self.closed = False
+        self.full = threading.Event()
+        self.done = threading.Event()
+        self.results: list | None = None
+        self.error: BaseException | None = None
+        self.retry = False
+
+
+class Batcher:
+    """Merges concurrent submissions with equal keys (see the module docstring). Thread-safe."""
+
+    def __init__(self, window_ms: float = 5.0, max_batch: int = 16):
+        self.window = max(0.0, window_ms) / 1000
+        self.max_batch = max(1, int(max_batch))
+        self._lock = threading.Lock()
+        self._open: dict[Hashable, _Group] = {}
+        self.batches = 0   # calls run (a lone request's call counts)
+        self.items = 0     # requests answered through them
+        self.merged = 0    # calls that answered two requests or more
+        self.largest = 0   # most requests in one call
+        self.retried = 0   # batched calls that raised and were run again request by request
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_batch > 1
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {"batches": self.batches, "items": self.items, "merged": self.merged,
+                    "largest": self.largest, "retried": self.retried}
+
+    def submit(self, key: Hashable, item: Any, run_many: Callable[[list], list], run_one: Callable[[Any], Any],
+               lock, size: int = 1) -> tuple[Any, int]:
+        """(result of item, how many requests shared its call). run_many(items) -> one result per item;
+        run_one(item) -> item's result alone (a group of one, and the retry of a batch that raised); both run
+        under `lock`. size: how many model inputs the item holds (a group closes at max_batch of them)."""
+        with self._lock:
+            group = self._open.get(key)
+            leader = group is None
+            if leader:
+                group = self._open[key] = _Group()
+            index = len(group.items)
+            group.items.append(item)
+            group.size += size
+            if group.size >= self.max_batch:
+                group.closed = True
+                del self._open[key]
+                group.full.set()
+        if leader:
+            self._lead(key, group, run_many, run_one, lock)
+        else:
+            group.done.wait()
+        if group.retry:
+            with lock:
+                return run_one(item), 1
+        if group.error is not None:
+            raise group.error
+        return group.results[index], len(group.items)
+
+    def _lead(self, key, group: _Group, run_many, run_one, lock) -> None:
+        if self.window:
+            group.full.wait(self.window)
+        try:
+            with lock:
+                with self._lock:
+                    if not group.closed:
+                        group.closed = True
+                        if self._open.get(key) is group:
+                            del self._open[key]
+                    items = list(group.items)
+                try:
+                    if len(items) == 1:
+                        group.results = [run_one(items[0])]
+                    else:
+                        results = list(run_many(items))
+                        if len(results) != len(items):
+                            raise RuntimeError(f"a batch of {len(items)} gave {len(results)} results")
+                        group.results = results
+                except BaseException as exc:
+                    if len(items) == 1:
+                        group.error = exc
+                    else:
+                        group.retry = True
+            with self._lock:
+                self.batches += 1
+                self.items += len(items)
+                self.largest = max(self.largest, len(items))
+                if len(items) > 1:
+                    self.merged += 1
+                    self.retried += group.retry
+        finally:
+            group.done.set()
+
+
+# What a pipeline returns for one input differs, for some pipelines, from its element of a list call's
+# result: pipeline class name -> (single input, its element, kwargs) -> what pipe(input, **kwargs) returns.
+def _text_classification_single(x, element, kwargs):
+    return [element] if isinstance(x, str) and "top_k" not in kwargs else element
+
+
+_SINGLE = {"TextClassificationPipeline": _text_classification_single}
+# ... and (the caller's list, its elements) -> what pipe(list, **kwargs) returns (fill-mask unwraps a list of one)
+_LISTED = {"FillMaskPipeline": lambda xs, elements: elements[0] if len(elements) == 1 else elements}
+# pipelines whose list calls do not answer item by item in their input's shape (tables, documents, chats,
+# generation that takes its inputs by keyword): called as they are, under the lock
+_UNMERGED = {"TableQuestionAnsweringPipeline", "DocumentQuestionAnsweringPipeline", "ImageTextToTextPipeline",
+             "TextGenerationPipeline", "MaskGenerationPipeline", "VideoClassificationPipeline"}
+_PROCESSORS = ("tokenizer", "image_processor", "feature_extractor", "processor")
+
+
+class _Locked:
+    """A pipeline's tokenizer or processor whose calls (the object's and its methods') hold the model's lock:
+    fast tokenizers keep truncation and padding state, so they must not run while a batch runs."""
+
+    def __init__(self, target, lock):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_lock", lock)
+
+    def __call__(self, *args, **kwargs):
+        with self._lock:
+            return self._target(*args, **kwargs)
+
+    def __getattr__(self, name):
+        value = getattr(self._target, name)
+        if callable(value) and not isinstance(value, type):
+            lock = self._lock
+
+            def locked(*args, **kwargs):
+                with lock:
+                    return value(*args, **kwargs)
+
+            return locked
+        return value
+
+    def __len__(self):
+        return len(self._target)
+
+    def __repr__(self):
+        return repr(self._target)
+
+
+class PipelineProxy:
+    """A loaded pipeline as a `batched` task's run sees it: calls merge across requests (see the module
+    docstring); other attributes pass through; the tokenizer and processors hold the model's lock per call.
+    `shared`: the most requests one of this proxy's calls was merged with (1: it ran alone)."""
+
+    def __init__(self, pipe, lock, batcher: Batcher, key: Hashable):
+        self._pipe = pipe
+        self._lock = lock
+        self._batcher = batcher
+        self._key = key
+        self.shared = 1
+
+    def __getattr__(self, name):
+        value = getattr(self._pipe, name)
+        if name in _PROCESSORS and value is not None:
+            return _Locked(value, self._lock)
+        return value
+
+    def __call__(self, inputs=_MISSING, **kwargs):
+        kind = type(self._pipe).__name__
+        given = {} if inputs is _MISSING else {"inputs": inputs}
+        if inputs is _MISSING or kind in _UNMERGED or not self._batcher.enabled or \
+                (isinstance(inputs, list) and not inputs) or isinstance(inputs, tuple):
+            with self._lock:
+                return self._pipe(**given, **kwargs)
+        rest = {k: v for k, v in kwargs.items() if k != "batch_size"}
+        try:
+            key = (self._key, freeze(rest))
+        except Unmergeable:
+            with self._lock:
+                return self._pipe(inputs, **kwargs)
+        listed = isinstance(inputs, list)
+
+        def run_one(item):
+            return self._pipe(item[0], **item[2])
+
+        def run_many(items):
+            flat = [x for value, is_list, _ in items for x in (value if is_list else [value])]
+            out = self._pipe(flat, batch_size=min(len(flat), self._batcher.max_batch), **rest)
+            if not isinstance(out, list) or len(out) != len(flat):
+                raise RuntimeError(f"{kind} gave {type(out).__name__} for a list of {len(flat)}")
+            results, start = [], 0
+            for value, is_list, _ in items:
+                if is_list:
+                    elements = out[start:start + len(value)]
+                    start += len(value)
+                    results.append(_LISTED[kind](value, elements) if kind in _LISTED else elements)
+                else:
+                    element = out[start]
+                    start += 1
+                    results.append(_SINGLE[kind](value, element, rest) if kind in _SINGLE else element)
+            return results
+
+        result, shared = self._batcher.submit(key, (inputs, listed, kwargs), run_many, run_one, self._lock,
+                                              size=len(inputs) if listed else 1)
+        self.shared = max(self.shared, shared)
+        return result
