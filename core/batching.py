@@ -13,6 +13,7 @@ requests' calls of equal keyword arguments into one `pipe(list, batch_size=n, **
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -179,6 +180,27 @@ _LISTED = {"FillMaskPipeline": lambda xs, elements: elements[0] if len(elements)
 _UNMERGED = {"TableQuestionAnsweringPipeline", "DocumentQuestionAnsweringPipeline", "ImageTextToTextPipeline",
              "TextGenerationPipeline", "MaskGenerationPipeline", "VideoClassificationPipeline"}
 _PROCESSORS = ("tokenizer", "image_processor", "feature_extractor", "processor")
+# feature extractors that pad every clip of up to one window to that window (Whisper: 30 s), so they stack
+_FIXED_AUDIO = {"WhisperFeatureExtractor"}
+
+
+def _height_width(size) -> bool:
+    get = size.get if isinstance(size, dict) else lambda name: getattr(size, name, None)
+    return size is not None and get("height") is not None and get("width") is not None
+
+
+def fixed_image_size(processor) -> bool:
+    """Whether the image processor makes every image one size (a resize to height x width, or a centre crop):
+    then images of any size stack into one batch; otherwise only images of one size do (the pipeline
+    concatenates pixel values, it does not pad them)."""
+    if processor is None or getattr(processor, "do_pad", False):
+        return False
+    if type(processor).__name__ == "TimmWrapperImageProcessor":  # timm's eval transform: resize + centre crop
+        return bool((getattr(processor, "data_config", None) or {}).get("input_size"))
+    if getattr(processor, "do_center_crop", False) and _height_width(getattr(processor, "crop_size", None)):
+        return True
+    return bool(getattr(processor, "do_resize", False)) and _height_width(getattr(processor, "size", None)) \
+        and not getattr(processor, "keep_aspect_ratio", False)
 
 
 class _Locked:
@@ -217,29 +239,98 @@ class PipelineProxy:
     docstring); other attributes pass through; the tokenizer and processors hold the model's lock per call.
     `shared`: the most requests one of this proxy's calls was merged with (1: it ran alone)."""
 
+    _OWN = ("shared", "fixed_images")
+
     def __init__(self, pipe, lock, batcher: Batcher, key: Hashable):
         self._pipe = pipe
         self._lock = lock
         self._batcher = batcher
         self._key = key
+        self._overrides: dict[str, Any] = {}
         self.shared = 1
 
+    def __setattr__(self, name, value):
+        # what a run sets on its pipeline (a counting forward...) applies to its own calls only: they run
+        # alone, with it set on the real pipeline under the lock
+        if name.startswith("_") or name in self._OWN:
+            object.__setattr__(self, name, value)
+        else:
+            self._overrides[name] = value
+
+    def __delattr__(self, name):
+        if name in self._overrides:
+            del self._overrides[name]
+        else:
+            object.__delattr__(self, name)
+
     def __getattr__(self, name):
+        if name in self.__dict__.get("_overrides", {}):
+            return self._overrides[name]
         value = getattr(self._pipe, name)
         if name in _PROCESSORS and value is not None:
             return _Locked(value, self._lock)
         return value
 
+    @contextlib.contextmanager
+    def _applied(self):
+        pipe, saved = self._pipe, {}
+        for name, value in self._overrides.items():
+            saved[name] = pipe.__dict__.get(name, _MISSING)
+            setattr(pipe, name, value)
+        try:
+            yield
+        finally:
+            for name, old in saved.items():
+                if old is _MISSING:
+                    pipe.__dict__.pop(name, None)
+                else:
+                    setattr(pipe, name, old)
+
+    def _shape(self, inputs) -> Hashable:
+        """What inputs must share to stack without changing each other's answers: nothing for texts (the
+        tokenizer pads with an attention mask); the size of an image whose processor does not make every image
+        one size; the length of a clip (most audio models read padding as sound). Unmergeable for a list of
+        mixed shapes or an input of another kind."""
+        items = inputs if isinstance(inputs, list) else [inputs]
+        shapes = {self._shape_of(x) for x in items}
+        if len(shapes) != 1:
+            raise Unmergeable("mixed shapes")
+        return shapes.pop()
+
+    def _shape_of(self, x) -> Hashable:
+        if isinstance(x, str) or (isinstance(x, (dict, list)) and all(isinstance(v, str) for v in
+                                                                        (x.values() if isinstance(x, dict) else x))):
+            return None  # a text, a text pair
+        if hasattr(x, "size") and hasattr(x, "mode") and hasattr(x, "getpixel"):  # a PIL image
+            if "fixed_images" not in self.__dict__:
+                self.fixed_images = fixed_image_size(getattr(self._pipe, "image_processor", None))
+            return None if self.fixed_images else ("image", tuple(x.size))
+        if isinstance(x, dict) and ("raw" in x or "array" in x):
+            array = x["raw"] if "raw" in x else x["array"]
+            shape = ("audio", len(array), x.get("sampling_rate"))
+        elif hasattr(x, "shape") and hasattr(x, "dtype"):
+            shape = ("array", tuple(x.shape))
+        else:
+            raise Unmergeable(type(x).__name__)
+        extractor = getattr(self._pipe, "feature_extractor", None)
+        if type(extractor).__name__ in _FIXED_AUDIO and shape[0] == "audio" and \
+                shape[2] == extractor.sampling_rate and shape[1] <= extractor.n_samples:
+            return None  # one window of Whisper's: padded to 30 s like every other
+        return shape
+
     def __call__(self, inputs=_MISSING, **kwargs):
         kind = type(self._pipe).__name__
-        given = {} if inputs is _MISSING else {"inputs": inputs}
+        given = () if inputs is _MISSING else (inputs,)
+        if self._overrides:
+            with self._lock, self._applied():
+                return self._pipe(*given, **kwargs)
         if inputs is _MISSING or kind in _UNMERGED or not self._batcher.enabled or \
                 (isinstance(inputs, list) and not inputs) or isinstance(inputs, tuple):
             with self._lock:
-                return self._pipe(**given, **kwargs)
+                return self._pipe(*given, **kwargs)
         rest = {k: v for k, v in kwargs.items() if k != "batch_size"}
         try:
-            key = (self._key, freeze(rest))
+            key = (self._key, freeze(rest), self._shape(inputs))
         except Unmergeable:
             with self._lock:
                 return self._pipe(inputs, **kwargs)
@@ -249,7 +340,9 @@ class PipelineProxy:
             return self._pipe(item[0], **item[2])
 
         def run_many(items):
-            flat = [x for value, is_list, _ in items for x in (value if is_list else [value])]
+            # fresh dicts: pipelines pop an audio dict's keys, and a batch that raises runs each item again
+            flat = [dict(x) if isinstance(x, dict) else x
+                    for value, is_list, _ in items for x in (value if is_list else [value])]
             out = self._pipe(flat, batch_size=min(len(flat), self._batcher.max_batch), **rest)
             if not isinstance(out, list) or len(out) != len(flat):
                 raise RuntimeError(f"{kind} gave {type(out).__name__} for a list of {len(flat)}")

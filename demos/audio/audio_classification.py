@@ -60,6 +60,7 @@ TASK = TaskSpec(
     id="audio-classification",
     title="Audio classification",
     loader=Loader.pipeline("audio-classification"),
+    batched=True,
     default_model="superb/hubert-base-superb-er",
     models=("superb/wav2vec2-base-superb-ks", "MIT/ast-finetuned-audioset-10-10-0.4593",
             "ehcalabres/wav2vec2-lg-xlsr-en-speech-emotion-recognition"),

@@ -7,7 +7,7 @@ result for shorter audio too)."""
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from core.errors import UserError
@@ -176,7 +176,9 @@ def run(pipe, inputs: dict, params: dict) -> Output:
     if "chunk_length_s" in kwargs:
         notes.append(note("The audio ({seconds} s) ran in chunks of {chunk} s: {passes} forward passes.",
                           seconds=f"{audio.duration:.1f}", chunk=f"{kwargs['chunk_length_s']:g}", passes=passes))
-    with counting_forward(pipe, passes, "Transcribing"):
+    # only chunked audio counts its passes: the count patches pipe.forward, so such a call runs alone (a
+    # short clip's call may share a batch with other requests, core.batching)
+    with counting_forward(pipe, passes, "Transcribing") if passes > 1 else nullcontext():
         output = pipe(audio.pipeline_input(), **kwargs)
     return Output(output, notes=tuple(notes), facts={"duration": audio.duration})
 
@@ -305,6 +307,7 @@ TASK = TaskSpec(
     id="automatic-speech-recognition",
     title="Speech recognition",
     loader=Loader.pipeline("automatic-speech-recognition"),
+    batched=True,
     default_model="openai/whisper-small",
     models=("openai/whisper-large-v3", "openai/whisper-large-v2", "openai/whisper-tiny", "openai/whisper-base",
             "facebook/wav2vec2-base-960h"),

@@ -88,6 +88,7 @@ TASK = TaskSpec(
     id="zero-shot-audio-classification",
     title="Zero-shot audio classification",
     loader=Loader.pipeline("zero-shot-audio-classification"),
+    batched=True,
     default_model="laion/clap-htsat-fused",
     models=("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech"),
     run=run,

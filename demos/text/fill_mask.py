@@ -208,6 +208,7 @@ TASK = TaskSpec(
     id="fill-mask",
     title="Fill mask",
     loader=Loader.pipeline("fill-mask"),
+    batched=True,
     default_model="distilbert/distilroberta-base",
     models=("google-bert/bert-base-uncased", "FacebookAI/xlm-roberta-base", "klue/roberta-base"),
     run=run,

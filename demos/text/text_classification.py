@@ -117,6 +117,7 @@ TASK = TaskSpec(
     title="Text classification",
     aliases=("sentiment-analysis",),
     loader=Loader.pipeline("text-classification"),
+    batched=True,
     default_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
     models=(
         "nlptown/bert-base-multilingual-uncased-sentiment",

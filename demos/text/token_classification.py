@@ -173,6 +173,7 @@ TASK = TaskSpec(
     title="Token classification (NER)",
     aliases=("ner",),
     loader=Loader.pipeline("token-classification"),
+    batched=True,
     default_model="dbmdz/bert-large-cased-finetuned-conll03-english",
     models=(
         "dslim/bert-base-NER",

@@ -100,6 +100,7 @@ TASK = TaskSpec(
     id="zero-shot-classification",
     title="Zero-shot classification",
     loader=Loader.pipeline("zero-shot-classification"),
+    batched=True,
     default_model="facebook/bart-large-mnli",
     models=(
         "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli",

@@ -78,6 +78,7 @@ TASK = TaskSpec(
     id="depth-estimation",
     title="Depth estimation",
     loader=Loader.pipeline("depth-estimation"),
+    batched=True,
     default_model="Intel/dpt-large",
     models=("depth-anything/Depth-Anything-V2-Small-hf", "Intel/dpt-hybrid-midas", "vinvino02/glpn-nyu",
             "Intel/zoedepth-nyu-kitti"),

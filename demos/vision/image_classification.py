@@ -51,6 +51,7 @@ TASK = TaskSpec(
     id="image-classification",
     title="Image classification",
     loader=Loader.pipeline("image-classification"),
+    batched=True,
     default_model="google/vit-base-patch16-224",
     models=("microsoft/resnet-50", "facebook/convnext-tiny-224", "timm/tf_efficientnet_lite0.in1k",
             "google/efficientnet-b0"),

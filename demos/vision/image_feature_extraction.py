@@ -165,6 +165,7 @@ TASK = TaskSpec(
     id="image-feature-extraction",
     title="Image feature extraction",
     loader=Loader.pipeline("image-feature-extraction"),
+    batched=True,
     default_model="google/vit-base-patch16-224",
     models=("facebook/dinov2-small", "facebook/dinov2-base", "google/vit-base-patch16-224-in21k"),
     run=run,

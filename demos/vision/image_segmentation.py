@@ -132,6 +132,7 @@ TASK = TaskSpec(
     id="image-segmentation",
     title="Image segmentation",
     loader=Loader.pipeline("image-segmentation"),
+    batched=True,
     default_model="facebook/detr-resnet-50-panoptic",
     models=("nvidia/segformer-b0-finetuned-ade-512-512", "facebook/maskformer-swin-tiny-coco",
             "facebook/mask2former-swin-tiny-coco-instance", "facebook/mask2former-swin-tiny-ade-semantic"),

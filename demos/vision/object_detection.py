@@ -32,6 +32,7 @@ TASK = TaskSpec(
     id="object-detection",
     title="Object detection",
     loader=Loader.pipeline("object-detection"),
+    batched=True,
     default_model="facebook/detr-resnet-50",
     models=("hustvl/yolos-tiny", "PekingU/rtdetr_r18vd_coco_o365", "facebook/detr-resnet-101",
             "microsoft/conditional-detr-resnet-50"),

@@ -68,6 +68,7 @@ TASK = TaskSpec(
     id="zero-shot-image-classification",
     title="Zero-shot image classification",
     loader=Loader.pipeline("zero-shot-image-classification"),
+    batched=True,
     default_model="openai/clip-vit-base-patch32",
     models=("openai/clip-vit-large-patch14", "google/siglip-base-patch16-224", "Bingsu/clip-vit-base-patch32-ko"),
     run=run,

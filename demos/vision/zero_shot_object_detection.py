@@ -37,6 +37,7 @@ TASK = TaskSpec(
     id="zero-shot-object-detection",
     title="Zero-shot object detection",
     loader=Loader.pipeline("zero-shot-object-detection"),
+    batched=True,
     default_model="google/owlvit-base-patch32",
     models=("google/owlv2-base-patch16-ensemble", "IDEA-Research/grounding-dino-tiny"),
     run=run,
