@@ -204,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_args(args)
     quiet_environment(settings)
     if command == "serve":
-        return serve(settings)
+        from core.hardware import prepare
+
+        return serve(prepare(settings))  # on a ZeroGPU Space: imports spaces before torch, models on cuda
     from core.cli import print_tasks, run_command, task_table
     from core.models import ModelManager
     from core.registry import discover
