@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from core.errors import UserError
+from core.hardware import gpu_wrapped
 from core.i18n import Translator, language_of, speaking, translate, translate_detail
 from core.jsonable import jsonable
 from core.models import ModelManager, RunResult
@@ -241,6 +242,7 @@ def wire(
     handler.__name__ = task.api_name
 
     all_outputs = list(outputs) + panels.components
+    handler = gpu_wrapped(handler, all_outputs)  # under spaces.GPU on a ZeroGPU Space (core.hardware), else itself
     if ctx.models.batches(task):  # let enough requests through at once to fill a batch (core.batching)
         concurrency_limit = max(concurrency_limit, ctx.settings.max_batch)
     gr.on(
