@@ -17,7 +17,7 @@ from core.params import Bool, Choice, Int
 from core.registry import Loader, TaskSpec
 from demos.embeddings import compute
 from demos.embeddings.examples import POOLING_INFO
-from demos.embeddings.rows import ROW_INPUTS, Row, rows_of
+from demos.embeddings.rows import ROW_INPUTS, Row
 
 LOADER = Loader.auto("AutoModel", "AutoProcessor", attn_implementation="eager")
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -43,11 +43,18 @@ EMBED_PARAMS = (
 METRIC = Choice("metric", "cosine", compute.DISTANCES, widget=(("component", "radio"),))
 
 
-def embedding(bundle, inputs: dict, params: dict) -> tuple[np.ndarray, compute.Plan, list[Row]]:
-    """(vectors [rows][dimensions], the plan used, the rows) of a run's parsed inputs and params."""
-    rows = rows_of(inputs)
-    vectors, plan = compute.embed(bundle, rows, compute.options_of(params))
-    return vectors, plan, rows
+def embed_rows(bundle, row_lists: list[list[Row]], params: dict) -> tuple[list[np.ndarray], compute.Plan]:
+    """(one [rows][dimensions] array per list of rows, the plan used): several requests' rows embedded together,
+    batch_size rows per forward pass, and split back. Padding is masked, so a request's vectors are what it would
+    get alone, up to float noise. A tokenizer without a padding token embeds each request on its own."""
+    options = compute.options_of(params)
+    tokenizer = compute.tokenizer_of(bundle.processor)
+    if len(row_lists) > 1 and options.batch_size > 1 and getattr(tokenizer, "pad_token", "x") is None:
+        done = [compute.embed(bundle, rows, options) for rows in row_lists]
+        return [vectors for vectors, _ in done], done[0][1]
+    vectors, plan = compute.embed(bundle, [row for rows in row_lists for row in rows], options)
+    ends = np.cumsum([len(rows) for rows in row_lists])
+    return np.split(vectors, ends[:-1]), plan
 
 
 def vector_facts(vectors: np.ndarray, rows: list[Row]) -> dict:

@@ -307,28 +307,27 @@ def encode_images(model, processor, images: list, plan: Plan):
 
 # ---- the embedding ------------------------------------------------------------------------------------
 def embed(bundle, rows: list[Row], options: Options) -> tuple[np.ndarray, Plan]:
-    """(vectors [len(rows), dim] float32, the plan used). Texts and images are embedded in row order, a batch
-    at a time."""
+    """(vectors [len(rows), dim] float32, the plan used). The texts are embedded batch_size at a time, then the
+    images (as the Code panel does), and the vectors put back in row order: the rows may mix kinds (several
+    requests' rows embedded together)."""
     import torch
 
     model, processor = bundle.model, bundle.processor
     plan = plan_of_model(model, options)
     check_rows(plan, rows, model)
     report = progress(f"Embedding {len(rows)} rows")
-    chunks = []
+    chunks, order = [], []
     size = plan.batch_size
     with torch.no_grad():
-        for start in range(0, len(rows), size):
-            batch = rows[start:start + size]
-            texts = [r.text for r in batch if r.kind == "text"]
-            images = [r.image for r in batch if r.kind == "image"]
-            # rows are texts then images, so a batch is all one kind except at the border
-            if texts:
-                chunks.append(encode_texts(model, processor, texts, plan))
-            if images:
-                chunks.append(encode_images(model, processor, images, plan))
-            report(min(start + size, len(rows)), len(rows))
-        vectors = torch.cat(chunks)
+        for kind, encode in (("text", encode_texts), ("image", encode_images)):
+            index = [i for i, r in enumerate(rows) if r.kind == kind]
+            for start in range(0, len(index), size):
+                part = index[start:start + size]
+                chunks.append(encode(model, processor, [rows[i].text if kind == "text" else rows[i].image
+                                                        for i in part], plan))
+                order += part
+                report(len(order), len(rows))
+        vectors = torch.cat(chunks)[torch.argsort(torch.tensor(order))]
         if plan.normalize:
             vectors = torch.nn.functional.normalize(vectors, p=2, dim=-1)
     return vectors.cpu().numpy().astype(np.float32), plan

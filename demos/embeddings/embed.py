@@ -9,7 +9,8 @@ import numpy as np
 from core.i18n import say
 from core.registry import Output
 from demos.embeddings import compute, snippets
-from demos.embeddings.common import embedding, spec, vector_facts
+from demos.embeddings.common import embed_rows, spec, vector_facts
+from demos.embeddings.rows import rows_of
 
 PREVIEW_ROWS, PREVIEW_DIMS = 200, 6
 SUMMARY = ("**{rows} vectors × {dims} dimensions** · pooling `{pooling}` · layer `{layer}` · {unit}"
@@ -19,10 +20,18 @@ NOT_UNIT = "not normalised"
 FIRST_ROWS = " · the table shows the first {n} rows; the downloads have all of them"
 
 
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
+    """Per request, one vector per row, rounded to 6 decimals: [rows][dimensions] (facts: the rows, vectors and
+    norms); every request's rows embedded together."""
+    row_lists = [rows_of(inputs) for inputs in inputs_list]
+    vector_lists, _ = embed_rows(bundle, row_lists, params)
+    return [Output(compute.rounded(vectors), facts=vector_facts(vectors, rows))
+            for vectors, rows in zip(vector_lists, row_lists)]
+
+
 def run(bundle, inputs: dict, params: dict) -> Output:
     """One vector per row, rounded to 6 decimals: [rows][dimensions] (facts: the rows, vectors and norms)."""
-    vectors, _, rows = embedding(bundle, inputs, params)
-    return Output(compute.rounded(vectors), facts=vector_facts(vectors, rows))
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -60,25 +69,26 @@ def build(ctx, shared=None) -> None:
     panels = preview_panels(ctx, TASK)
 
     def draw(facts: dict, params: dict) -> dict:
+        """The summary, the table and (made on the page's follow-up, see core.ui.wire) the downloads."""
         rows, vectors, norms = facts["rows"], facts["vectors"], facts["norms"]
         dims = vectors.shape[1]
         shown = min(PREVIEW_DIMS, dims)
         values = [[i, r.label, r.text, round(float(norms[i]), 4), *[round(float(v), 4) for v in vectors[i, :shown]]]
                   for i, r in enumerate(rows[:PREVIEW_ROWS])]
         headers = ["#", "label", "text", "norm", *[f"d{j}" for j in range(shown)]]
-        return {text: summary(facts, params), table: gr.update(value=values, headers=headers),
-                files: export("embeddings", vectors, rows, [f"d{j}" for j in range(dims)])}
+        return {text: summary(facts, params), table: {"headers": headers, "data": values},
+                files: lambda: export("embeddings", vectors, rows, [f"d{j}" for j in range(dims)])}
 
     def render(result) -> dict:
         return {**draw(result.facts, result.params), data: result.output}
 
     shared.views[TASK.id] = ([text, table, files], draw)
     wire(ctx, TASK, shared.runs[TASK.id].click, row_fields(shared), shared.model, render, panels,
-         [text, table, files, data])
+         [text, table, files, data], later=[files])
     if own:
         shared.finish()
 
 
 TASK = spec("embed", "Vectors", run, code, build,
             "One vector per sentence (or image): pooling, layer, L2 normalisation.",
-            aliases=("feature-extraction",), cli_lines=True)
+            aliases=("feature-extraction",), cli_lines=True, batch=batch)

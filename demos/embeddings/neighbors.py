@@ -8,29 +8,43 @@ from core.errors import UserError
 from core.i18n import say
 from core.params import Int, Text
 from demos.embeddings import compute, snippets
-from demos.embeddings.common import EMBED_PARAMS, METRIC, embedding, spec
-from demos.embeddings.rows import ROW_INPUTS, Row
+from demos.embeddings.common import EMBED_PARAMS, METRIC, embed_rows, spec
+from demos.embeddings.rows import ROW_INPUTS, Row, rows_of
 
 NEAREST = "Nearest to **{query}** by {score}"
 QUERIES = [["A cat is sleeping."], ["Prices are going down."], ["고양이가 자고 있다."]]
 
 
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[dict]:
+    """run's result per request: every request's rows and query embedded together (the query last)."""
+    model = bundle.model
+    plan = compute.plan_of_model(model, compute.options_of(params))
+    row_lists = [rows_of(inputs) for inputs in inputs_list]
+    for rows in row_lists:
+        compute.check_rows(plan, rows, model)
+    if plan.space == "image":
+        raise UserError("bad_param", name="query", detail=f"{type(model).__name__} reads images only: "
+                                                          "a text query needs a text or CLIP model")
+    queries = [inputs["query"].strip() for inputs in inputs_list]
+    vector_lists, _ = embed_rows(bundle, [[*rows, Row(q)] for rows, q in zip(row_lists, queries)], params)
+    metric = params["metric"]
+    results = []
+    for vectors, rows, query in zip(vector_lists, row_lists, queries):
+        hits = compute.nearest(vectors[:-1], vectors[-1], metric, params["top_k"])
+        results.append({
+            "query": query,
+            "metric": metric,
+            "score": "cosine similarity (higher is nearer)" if metric == "cosine"
+            else "euclidean distance (lower is nearer)",
+            "neighbors": [{"rank": rank, "index": i, "text": rows[i].text, "label": rows[i].label,
+                           "kind": rows[i].kind, "score": round(score, 6)} for rank, (i, score) in enumerate(hits, 1)],
+        })
+    return results
+
+
 def run(bundle, inputs: dict, params: dict) -> dict:
     """{"query", "metric", "score", "neighbors": [{"rank", "index", "text", "label", "kind", "score"}]}."""
-    query, metric = inputs["query"].strip(), params["metric"]
-    vectors, plan, rows = embedding(bundle, inputs, params)
-    if plan.space == "image":
-        raise UserError("bad_param", name="query", detail=f"{type(bundle.model).__name__} reads images only: "
-                                                          "a text query needs a text or CLIP model")
-    query_vector, _ = compute.embed(bundle, [Row(query)], compute.options_of(params))
-    hits = compute.nearest(vectors, query_vector[0], metric, params["top_k"])
-    return {
-        "query": query,
-        "metric": metric,
-        "score": "cosine similarity (higher is nearer)" if metric == "cosine" else "euclidean distance (lower is nearer)",
-        "neighbors": [{"rank": rank, "index": i, "text": rows[i].text, "label": rows[i].label, "kind": rows[i].kind,
-                       "score": round(score, 6)} for rank, (i, score) in enumerate(hits, 1)],
-    }
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -76,7 +90,7 @@ def build(ctx, shared=None) -> None:
         output = result.output
         score = "cosine" if output["metric"] == "cosine" else "distance"
         values = [[n["rank"], round(n["score"], 4), n["label"], n["text"], n["index"]] for n in output["neighbors"]]
-        return {table: gr.update(value=values, headers=[say(h) for h in ("rank", score, "label", "text", "#")]),
+        return {table: {"headers": ["rank", score, "label", "text", "#"], "data": values},  # (wire translates them)
                 note: say(NEAREST, query=output["query"], score=say(output["score"])), data: output}
 
     wire(ctx, TASK, find.click, {**row_fields(shared), **fields}, shared.model, render, panels, [table, note, data],
@@ -90,4 +104,5 @@ TASK = spec(
     inputs=(*ROW_INPUTS, Text("query", "A cat is sleeping.", label="Query", max_chars=10_000, required=True,
                               help="Its nearest rows (embedded the same way) are listed with their scores")),
     params=(*EMBED_PARAMS, METRIC, Int("top_k", 5, 1, 50, help="How many rows to list, nearest first")),
+    batch=batch,
 )

@@ -15,7 +15,7 @@ from core.i18n import say
 from core.params import Choice, Float, Int
 from core.registry import Output
 from demos.embeddings import compute, snippets
-from demos.embeddings.common import EMBED_PARAMS, METRIC, embedding, similarity_facts, spec, vector_facts
+from demos.embeddings.common import EMBED_PARAMS, METRIC, embed_rows, similarity_facts, spec, vector_facts
 from demos.embeddings.rows import rows_of
 
 PROJECTION_QUEUE = {"concurrency_id": "embeddings_projection", "concurrency_limit": 1}
@@ -25,15 +25,26 @@ EXPLAINED = " · explained variance {parts} = **{total:.1f}%** of the spread"
 MAP_TITLE = "{name} map of {n} rows ({dims}D)"
 
 
+def checked_rows(inputs: dict, params: dict) -> list:
+    dims = int(params["dimensions"])
+    rows = rows_of(inputs)
+    if len(rows) < dims + 1:  # before the model runs
+        raise UserError("bad_param", name="dimensions",
+                        detail=f"a {dims}D map needs at least {dims + 1} rows ({len(rows)} given)")
+    return rows
+
+
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
+    """run's result per request, every request's rows embedded together."""
+    row_lists = [checked_rows(inputs, params) for inputs in inputs_list]
+    vector_lists, _ = embed_rows(bundle, row_lists, params)
+    return [Output(vectors, facts=vector_facts(vectors, rows)) for vectors, rows in zip(vector_lists, row_lists)]
+
+
 def run(bundle, inputs: dict, params: dict) -> Output:
     """The model's part: the rows' vectors [rows][dimensions] (numpy), under the model's lock; finish() then
     projects them without holding the model. Facts: the rows, vectors and norms (for the Vectors view)."""
-    dims = int(params["dimensions"])
-    n = len(rows_of(inputs))
-    if n < dims + 1:  # before the model runs
-        raise UserError("bad_param", name="dimensions", detail=f"a {dims}D map needs at least {dims + 1} rows ({n} given)")
-    vectors, _, rows = embedding(bundle, inputs, params)
-    return Output(vectors, facts=vector_facts(vectors, rows))
+    return batch(bundle, [inputs], params)[0]
 
 
 def finish(vectors, inputs: dict, params: dict) -> Output:
@@ -91,7 +102,7 @@ def build(ctx, shared=None) -> None:
 
     from core.ui import widget, widgets, wire
     from demos.embeddings import plots
-    from demos.embeddings._widgets import export, full_output, own_rows, preview_panels, row_fields
+    from demos.embeddings._widgets import export, full_output, once, own_rows, preview_panels, row_fields
 
     shared, own = own_rows(ctx, TASK, shared)
     with gr.Row():
@@ -125,14 +136,17 @@ def build(ctx, shared=None) -> None:
             name = compute.METHOD_NAMES[output["method"]]
             title = say(MAP_TITLE, name=name, n=len(rows), dims=output["dimensions"])
             drawn = {text: summary(output, len(rows)), plot: plots.scatter(output, rows, title),
-                     files: export("projection", output["points"], rows, plots.axis_names(output)), data: output}
-            for _, draw in others.values():  # the same embedding in the heatmap and the vectors
-                drawn |= draw(facts, result.params)
+                     files: lambda: export("projection", output["points"], rows, plots.axis_names(output)),
+                     data: output}
+            for components, draw in others.values():  # the same embedding in the heatmap and the vectors, drawn
+                view = once(draw, facts, result.params)  # on the page's follow-up (views not in sight)
+                drawn |= {c: (lambda c=c, view=view: view()[c]) for c in components}
             return drawn
 
-        outputs = [text, plot, files, data, *[c for components, _ in others.values() for c in components]]
+        elsewhere = [c for components, _ in others.values() for c in components]
         wire(ctx, TASK, shared.runs[TASK.id].click, {**row_fields(shared), **fields}, shared.model, render, panels,
-             outputs, triggers=[update.click], **PROJECTION_QUEUE)
+             [text, plot, files, data, *elsewhere], triggers=[update.click], later=[files, *elsewhere],
+             **PROJECTION_QUEUE)
 
     shared.later.append(wire_map)
     if own:
@@ -155,4 +169,5 @@ TASK = spec(
         replace(METRIC, help="t-SNE and UMAP: distance between vectors"),
     ),
     postprocess=finish,
+    batch=batch,
 )

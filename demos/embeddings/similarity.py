@@ -7,22 +7,35 @@ from core.errors import UserError
 from core.i18n import say
 from core.registry import Output
 from demos.embeddings import compute, snippets
-from demos.embeddings.common import MAX_SIMILARITY, embedding, spec
+from demos.embeddings.common import MAX_SIMILARITY, embed_rows, spec
 from demos.embeddings.rows import rows_of
 
 TITLE = "Cosine similarity of {n} rows"
 
 
-def run(bundle, inputs: dict, params: dict) -> Output:
-    """The cosine similarity matrix of the rows: [rows][rows], 1 on the diagonal (facts: the rows, the matrix)."""
+def checked_rows(inputs: dict) -> list:
     rows = rows_of(inputs)
     if len(rows) > MAX_SIMILARITY:
         raise UserError("too_large", what="Similarity heatmap",
                         detail=f"{len(rows)} rows; it shows at most {MAX_SIMILARITY} (the map and the neighbours "
                                "take every row)")
-    vectors, _, rows = embedding(bundle, inputs, params)
-    matrix = compute.rounded(compute.cosine_matrix(vectors))
-    return Output(matrix, facts={"rows": rows, "similarity": matrix})
+    return rows
+
+
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
+    """Per request, the cosine similarity matrix of its rows (every request's rows embedded together)."""
+    row_lists = [checked_rows(inputs) for inputs in inputs_list]
+    vector_lists, _ = embed_rows(bundle, row_lists, params)
+    results = []
+    for vectors, rows in zip(vector_lists, row_lists):
+        matrix = compute.rounded(compute.cosine_matrix(vectors))
+        results.append(Output(matrix, facts={"rows": rows, "similarity": matrix}))
+    return results
+
+
+def run(bundle, inputs: dict, params: dict) -> Output:
+    """The cosine similarity matrix of the rows: [rows][rows], 1 on the diagonal (facts: the rows, the matrix)."""
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -64,4 +77,4 @@ def build(ctx, shared=None) -> None:
 
 
 TASK = spec("similarity", "Similarity", run, code, build, "Cosine similarity of every pair of rows.",
-            aliases=("sentence-similarity",), cli_lines=True)
+            aliases=("sentence-similarity",), cli_lines=True, batch=batch)
