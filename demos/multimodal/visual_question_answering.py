@@ -30,15 +30,6 @@ BLIP_NOTE = ("It matches transformers 4.57.6's visual-question-answering pipelin
 EMPTY = "(empty)"  # an empty answer's label, in the browser's language
 
 
-def vqa_inputs(bundle, image, question: str):
-    """The processor's tensors on the model's device (pixels in the model's dtype)."""
-    model = bundle.model
-    inputs = bundle.processor(images=image, text=question, truncation=True, return_tensors="pt").to(model.device)
-    if inputs["pixel_values"].dtype != model.dtype:
-        inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
-    return inputs
-
-
 def answer_length(generation: dict) -> dict:
     """How long BLIP's answer may get, as in 4.57.6's pipeline ({"max_new_tokens": n} or {"max_length": n})."""
     kwargs = length_kwargs(0, generation)
@@ -51,25 +42,63 @@ def generation_kwargs(top_k: int, generation: dict) -> dict:
     return {**answer_length(generation), **beams, "output_scores": True, "return_dict_in_generate": True}
 
 
-def run(bundle, inputs: dict, params: dict) -> list[dict]:
-    """[{"score", "answer"}, ...], best first."""
+def answers_of(bundle, images: list, questions: list[str], top_k: int) -> list[list[dict]]:
+    """run's answers for each (image, question): one processor call (questions padded, ViLT's images padded with
+    their pixel_mask) and one forward pass or generate call for all of them."""
     import torch
 
-    top_k = params["top_k"]
     model, processor = bundle.model, bundle.processor
-    encoded = vqa_inputs(bundle, model_image(inputs["image"]), inputs["question"])
+    many = {"padding": True} if len(questions) > 1 else {}
+    encoded = processor(images=images, text=questions, truncation=True, return_tensors="pt", **many).to(model.device)
+    if encoded["pixel_values"].dtype != model.dtype:
+        encoded["pixel_values"] = encoded["pixel_values"].to(model.dtype)
     with torch.no_grad():
         if not model.can_generate():
-            probs = model(**encoded).logits[0].float().sigmoid()
-            scores, ids = probs.topk(min(top_k, probs.numel()))
-            return [{"score": s.item(), "answer": model.config.id2label[i.item()]} for s, i in zip(scores, ids)]
+            probs = model(**encoded).logits.float().sigmoid()
+            best = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
+            return [[{"score": s.item(), "answer": model.config.id2label[i.item()]} for s, i in zip(scores, ids)]
+                    for scores, ids in zip(best.values, best.indices)]
         out = model.generate(**encoded, **generation_kwargs(top_k, model.generation_config.to_dict()))
         steps = model.compute_transition_scores(out.sequences, out.scores, getattr(out, "beam_indices", None),
                                                 normalize_logits=top_k == 1)
+    if top_k == 1 and len(questions) > 1:  # greedy pads the answers that ended first: their padding scores nothing
+        ends = {model.config.text_config.sep_token_id, *as_ids(model.generation_config.eos_token_id)}
+        new = out.sequences[:, -steps.shape[1]:]
+        ended = torch.isin(new, torch.tensor(sorted(ends), device=new.device)).int()
+        steps = steps.masked_fill(ended.cumsum(1) - ended > 0, 0.0)
     answers = processor.batch_decode(out.sequences, skip_special_tokens=True)
-    result = [{"score": p.item(), "answer": a.strip()} for a, p in zip(answers, steps.double().sum(-1).exp())]
-    result.sort(key=lambda r: r["score"], reverse=True)
-    return result
+    scored = [{"score": p.item(), "answer": a.strip()} for a, p in zip(answers, steps.double().sum(-1).exp())]
+    per_question = [scored[i:i + top_k] for i in range(0, len(scored), top_k)]
+    return [sorted(result, key=lambda r: r["score"], reverse=True) for result in per_question]
+
+
+def as_ids(value) -> list[int]:
+    return [] if value is None else [value] if isinstance(value, int) else list(value)
+
+
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[list[dict]]:
+    """run's result per request, answered together (answers_of). BLIP only merges questions of the same length
+    in tokens: its generate lets the answer attend to every question token, padding included (an all-ones mask in
+    BlipForQuestionAnswering.generate), so padding a question would change its answer."""
+    model = bundle.model
+    groups: dict[int, list[int]] = {}
+    for i, inputs in enumerate(inputs_list):
+        key = 0
+        if model.can_generate():
+            key = len(bundle.processor.tokenizer(inputs["question"], truncation=True)["input_ids"])
+        groups.setdefault(key, []).append(i)
+    results: list = [None] * len(inputs_list)
+    for members in groups.values():
+        answers = answers_of(bundle, [model_image(inputs_list[i]["image"]) for i in members],
+                             [inputs_list[i]["question"] for i in members], params["top_k"])
+        for i, answer in zip(members, answers):
+            results[i] = answer
+    return results
+
+
+def run(bundle, inputs: dict, params: dict) -> list[dict]:
+    """[{"score", "answer"}, ...], best first."""
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -176,6 +205,7 @@ TASK = TaskSpec(
     default_model="dandelin/vilt-b32-finetuned-vqa",
     models=("Salesforce/blip-vqa-base",),
     run=run,
+    batch=batch,
     code=code,
     inputs=(
         image_field(),

@@ -2,7 +2,7 @@
 the same context).
 
 transformers 5 removed pipeline("question-answering"), so this runs AutoModelForQuestionAnswering with the
-decoding of transformers 4.57.6's pipeline (the last 4.x release), written out in four functions that the
+decoding of transformers 4.57.6's pipeline (the last 4.x release), written out in five functions that the
 Code panel prints verbatim under its "helpers" line: the shown code is the code the app runs. The `decoding`
 option gives 4.52.4's instead (before 4.53: fewer candidate spans, and the same answer found twice is listed
 twice instead of having its scores summed). A context longer than one window is read in overlapping windows
@@ -23,7 +23,7 @@ from demos.text.common import reads_plain_text
 from demos.text.reading import highlight_value, token_counts
 
 
-# The four functions below are printed verbatim in the Code panel: keep them self-contained.
+# The five functions below are printed verbatim in the Code panel: keep them self-contained.
 def qa_windows(tokenizer, questions, context, max_seq_len, doc_stride):
     """Each question with the context, cut into windows of max_seq_len tokens that overlap by doc_stride."""
     pairs = (questions, [context] * len(questions))
@@ -74,13 +74,31 @@ def span_chars(window, s, e, sequence_index, align_to_words):
     return window.offsets[s][0], window.offsets[e][1]
 
 
+def window_logits(model, tokenizer, windows, batch_size):
+    """Each window's start and end logits (float32, shape (1, its tokens)), batch_size windows per forward pass
+    (padded: the attention mask keeps the padding out of the real tokens' logits)."""
+    import torch
+
+    names = [name for name in tokenizer.model_input_names if name in windows]
+    logits = []
+    for first in range(0, len(windows["input_ids"]), batch_size):
+        batch = tokenizer.pad({name: windows[name][first:first + batch_size] for name in names}, return_tensors="pt")
+        with torch.no_grad():
+            out = model(**batch.to(model.device))
+        for row, ids in enumerate(windows["input_ids"][first:first + batch_size]):
+            real = slice(0, len(ids)) if tokenizer.padding_side == "right" else slice(-len(ids), None)
+            logits.append((out.start_logits[row:row + 1, real].float().cpu().numpy(),
+                           out.end_logits[row:row + 1, real].float().cpu().numpy()))
+    return logits
+
+
 def answer_questions(model, tokenizer, questions, context, top_k=1, max_answer_len=15,
                      handle_impossible_answer=False, max_seq_len=None, doc_stride=None, align_to_words=True,
-                     batch_size=8, decoding="4.57", windows=None):
+                     batch_size=8, decoding="4.57", windows=None, logits=None):
     """One list per question of up to top_k {"score", "start", "end", "answer"}, best first, as the 4.57.6
-    pipeline answered (decoding="4.52": as 4.52.4's). windows: qa_windows' result when already at hand."""
+    pipeline answered (decoding="4.52": as 4.52.4's). windows: qa_windows' result when already at hand;
+    logits: window_logits' result for them when already at hand."""
     import numpy as np
-    import torch
 
     positions = getattr(model.config, "max_position_embeddings", None)  # XLNet: -1, no limit
     limit = min(tokenizer.model_max_length, positions if positions and positions > 0 else 10**9)
@@ -91,34 +109,28 @@ def answer_questions(model, tokenizer, questions, context, top_k=1, max_answer_l
         raise ValueError(f"`doc_stride` ({doc_stride}) is larger than `max_seq_len` ({max_seq_len})")
     if windows is None:
         windows = qa_windows(tokenizer, questions, context, max_seq_len, doc_stride)
+    if logits is None:
+        logits = window_logits(model, tokenizer, windows, batch_size)
     question_first = tokenizer.padding_side == "right"
-    names = [name for name in tokenizer.model_input_names if name in windows]
     pre_top_k = top_k * 2 + 10 if align_to_words and decoding == "4.57" else top_k
     answers, no_answer = [[] for _ in questions], [1000000.0 for _ in questions]
-    for first in range(0, len(windows["input_ids"]), batch_size):
-        batch = tokenizer.pad({name: windows[name][first:first + batch_size] for name in names}, return_tensors="pt")
-        with torch.no_grad():
-            out = model(**batch.to(model.device))
-        for row, w in enumerate(range(first, min(first + batch_size, len(windows["input_ids"])))):
-            window, q = windows[w], windows["overflow_to_sample_mapping"][w]
-            real = slice(0, len(window.ids)) if tokenizer.padding_side == "right" else slice(-len(window.ids), None)
-            # 1 for the context's tokens and [CLS] (a context-first window allows all its tokens, as in 4.x)
-            allowed = np.array([[int(not question_first or sequence == 1 or token == tokenizer.cls_token_id)
-                                 for sequence, token in zip(window.sequence_ids, window.ids)]])
-            starts, ends, scores, null = window_spans(
-                out.start_logits[row:row + 1, real].float().cpu().numpy(),
-                out.end_logits[row:row + 1, real].float().cpu().numpy(), allowed, pre_top_k, max_answer_len)
-            no_answer[q] = min(no_answer[q], null)
-            shift = window.ids.count(tokenizer.pad_token_id) if tokenizer.padding_side == "left" else 0
-            for s, e, score in zip(starts - shift, ends - shift, scores):
-                begin, stop = span_chars(window, s, e, 1 if question_first else 0, align_to_words)
-                text = context[begin:stop]
-                # since 4.53 the same answer text (found at several places or windows) adds up its scores
-                same = [a for a in answers[q] if a["answer"].lower() == text.lower()] if decoding == "4.57" else []
-                if same:
-                    same[0]["score"] += score.item()
-                else:
-                    answers[q].append({"score": score.item(), "start": begin, "end": stop, "answer": text})
+    for w, (start_logits, end_logits) in enumerate(logits):
+        window, q = windows[w], windows["overflow_to_sample_mapping"][w]
+        # 1 for the context's tokens and [CLS] (a context-first window allows all its tokens, as in 4.x)
+        allowed = np.array([[int(not question_first or sequence == 1 or token == tokenizer.cls_token_id)
+                             for sequence, token in zip(window.sequence_ids, window.ids)]])
+        starts, ends, scores, null = window_spans(start_logits, end_logits, allowed, pre_top_k, max_answer_len)
+        no_answer[q] = min(no_answer[q], null)
+        shift = window.ids.count(tokenizer.pad_token_id) if tokenizer.padding_side == "left" else 0
+        for s, e, score in zip(starts - shift, ends - shift, scores):
+            begin, stop = span_chars(window, s, e, 1 if question_first else 0, align_to_words)
+            text = context[begin:stop]
+            # since 4.53 the same answer text (found at several places or windows) adds up its scores
+            same = [a for a in answers[q] if a["answer"].lower() == text.lower()] if decoding == "4.57" else []
+            if same:
+                same[0]["score"] += score.item()
+            else:
+                answers[q].append({"score": score.item(), "start": begin, "end": stop, "answer": text})
     if handle_impossible_answer:
         for q in range(len(questions)):
             answers[q].append({"score": no_answer[q], "start": 0, "end": 0, "answer": ""})
@@ -183,30 +195,53 @@ UI_NOTE = ("transformers 5 removed this pipeline: the app runs AutoModelForQuest
            "transformers 4.57.6's pipeline (4.52's is the decoding option), and the Code panel shows exactly that.")
 
 
+def request_windows(tokenizer, config, inputs: dict, params: dict):
+    """(questions, context, answer_questions kwargs, windows) of one request, its sizes checked first."""
+    questions, context, kwargs = call_of(inputs, params)
+    size, stride = qa_sizes(tokenizer, config, params)
+    check_windows(tokenizer, questions, context, size, stride)
+    windows = qa_windows(tokenizer, questions, context, size, stride)
+    if len(windows["input_ids"]) > MAX_WINDOWS:
+        raise UserError("too_large", what="Context",
+                        detail=f"{len(windows['input_ids']):,} windows of {size} tokens for {len(questions)} "
+                               f"question(s); at most {MAX_WINDOWS}: shorten the context, ask fewer questions or "
+                               "raise max_seq_len")
+    return questions, context, kwargs, windows
+
+
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
+    """run's result per request; every request's windows go through the model together (batch_size windows per
+    request in each forward pass: the memory of the requests run side by side), then each is decoded alone."""
+    tokenizer, model = bundle.processor, bundle.model
+    if not getattr(tokenizer, "is_fast", False):
+        raise UserError("wrong_task", model=getattr(model, "name_or_path", "this model"), task="question-answering")
+    jobs = [request_windows(tokenizer, model.config, inputs, params) for inputs in inputs_list]
+    names = [name for name in tokenizer.model_input_names if name in jobs[0][3]]
+    every = {name: [ids for *_, windows in jobs for ids in windows[name]] for name in names}
+    logits = window_logits(model, tokenizer, every, params["batch_size"] * len(jobs))
+    size, stride = qa_sizes(tokenizer, model.config, params)
+    results, first = [], 0
+    for questions, context, kwargs, windows in jobs:
+        count = len(windows["input_ids"])
+        answers = answer_questions(model, tokenizer, questions, context, **kwargs, windows=windows,
+                                   logits=logits[first:first + count])
+        first += count
+        notes = []
+        if size < params["max_seq_len"]:
+            notes.append(note(QA_CAPPED, asked=params["max_seq_len"], size=size))
+        per_question = windows["overflow_to_sample_mapping"].count(0)  # every question reads the same context
+        if per_question > 1:
+            notes.append(note(QA_WINDOWED, size=size, count=per_question, stride=stride))
+        results.append(Output(answers[0] if len(questions) == 1 else answers, notes=tuple(notes),
+                              facts={"context": context}))
+    return results
+
+
 def run(bundle, inputs: dict, params: dict) -> Output:
     """Answers best first ({"score", "start", "end", "answer"}): a list for one question, a list of lists
     for several (one question per line, all asked of the same context); start and end index the context as
     given. Notes when the context took several windows or max_seq_len was above the model's limit."""
-    questions, context, kwargs = call_of(inputs, params)
-    tokenizer, model = bundle.processor, bundle.model
-    if not getattr(tokenizer, "is_fast", False):
-        raise UserError("wrong_task", model=getattr(model, "name_or_path", "this model"), task="question-answering")
-    size, stride = qa_sizes(tokenizer, model.config, params)
-    check_windows(tokenizer, questions, context, size, stride)
-    windows = qa_windows(tokenizer, questions, context, size, stride)
-    owner = windows["overflow_to_sample_mapping"]
-    if len(owner) > MAX_WINDOWS:
-        raise UserError("too_large", what="Context",
-                        detail=f"{len(owner):,} windows of {size} tokens for {len(questions)} question(s); at most "
-                               f"{MAX_WINDOWS}: shorten the context, ask fewer questions or raise max_seq_len")
-    results = answer_questions(model, tokenizer, questions, context, **kwargs, windows=windows)
-    notes = []
-    if size < params["max_seq_len"]:
-        notes.append(note(QA_CAPPED, asked=params["max_seq_len"], size=size))
-    count = owner.count(0)  # windows of one question (every question reads the same context)
-    if count > 1:
-        notes.append(note(QA_WINDOWED, size=size, count=count, stride=stride))
-    return Output(results[0] if len(questions) == 1 else results, notes=tuple(notes), facts={"context": context})
+    return batch(bundle, [inputs], params)[0]
 
 
 REMOVED_NOTE = ('transformers 5 removed pipeline("question-answering"): the 4.x one-liner now raises KeyError.\n'
@@ -219,7 +254,7 @@ HELPERS_BANNER = ("# ---- helpers " + "-" * 86 + "\n"
 
 # read once at import: the running code, even if the file is edited while the server runs
 QA_HELPERS_SOURCE = "\n\n\n".join(inspect.getsource(fn).rstrip()
-                                  for fn in (qa_windows, window_spans, span_chars, answer_questions))
+                                  for fn in (qa_windows, window_spans, span_chars, window_logits, answer_questions))
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -335,6 +370,7 @@ TASK = TaskSpec(
         "deepset/xlm-roberta-large-squad2",
     ),
     run=run,
+    batch=batch,
     code=code,
     inputs=(
         Lines("question", label="Question", help="One question per line asks them all of the same context",

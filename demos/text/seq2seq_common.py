@@ -116,6 +116,22 @@ def seq2seq_generate(bundle, texts: list[str], *, output_key: str, prefix: str =
     return results
 
 
+def seq2seq_requests(bundle, text_lists: list[list[str]], *, output_key: str, prefix: str = "",
+                     kwargs: dict | None = None, batch_size: int = 1) -> list[list[dict]]:
+    """seq2seq_generate's results for several requests' lines (one list per request), generated together:
+    each padded generate call takes batch_size lines per request (the memory of the requests run side by side).
+    Encoder padding is masked and beam search keeps each input's beams apart, so a line gets the text it gets
+    alone (up to float noise in near ties)."""
+    texts = [text for texts in text_lists for text in texts]
+    results = seq2seq_generate(bundle, texts, output_key=output_key, prefix=prefix, kwargs=kwargs,
+                               batch_size=batch_size * len(text_lists))
+    split, start = [], 0
+    for texts in text_lists:
+        split.append(results[start:start + len(texts)])
+        start += len(texts)
+    return split
+
+
 TRUNCATED = ("⚠️ {which} was longer than the model takes and was truncated to its limit: "
              "the result covers only the beginning (\"truncated\": true in the raw output).")
 

@@ -16,18 +16,25 @@ from demos.text.seq2seq_common import (
     num_beams_field,
     pipeline_kwargs,
     seq2seq_code,
-    seq2seq_generate,
+    seq2seq_requests,
     text_input,
     with_notes,
 )
 
 
-def run(bundle, inputs: dict, params: dict):
-    """[{"summary_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+def batch(bundle, inputs_list: list[dict], params: dict) -> list:
+    """run's result per request, every request's lines generated together (seq2seq_requests)."""
     user = generation_kwargs(params)
     prefix, kwargs = pipeline_kwargs(bundle, "summarization", user)
-    return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="summary_text", prefix=prefix,
-                                       kwargs=kwargs, batch_size=params["batch_size"]), max_length_notes(bundle, user))
+    notes = max_length_notes(bundle, user)
+    return [with_notes(results, notes) for results in seq2seq_requests(
+        bundle, [inputs["text"] for inputs in inputs_list], output_key="summary_text", prefix=prefix, kwargs=kwargs,
+        batch_size=params["batch_size"])]
+
+
+def run(bundle, inputs: dict, params: dict):
+    """[{"summary_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -74,6 +81,7 @@ TASK = TaskSpec(
     default_model="sshleifer/distilbart-cnn-12-6",
     models=("facebook/bart-large-cnn", "google-t5/t5-small", "gogamza/kobart-summarization"),
     run=run,
+    batch=batch,
     code=code,
     inputs=(text_input(),),
     params=(*generation_fields("min_length", "max_length"), max_new_tokens_field(),

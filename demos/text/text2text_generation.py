@@ -16,22 +16,32 @@ from demos.text.seq2seq_common import (
     num_beams_field,
     pipeline_kwargs,
     seq2seq_code,
-    seq2seq_generate,
+    seq2seq_requests,
     text_input,
     with_notes,
 )
 
 
-def run(bundle, inputs: dict, params: dict):
-    """[{"generated_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+def batch(bundle, inputs_list: list[dict], params: dict) -> list:
+    """run's result per request, every request's lines generated together (seq2seq_requests); with do_sample
+    each request runs alone: one random stream is drawn through a whole batch, so a request's sampled text would
+    depend on the requests beside it instead of on its seed."""
     from transformers import set_seed
 
     kwargs = generation_kwargs(params)
+    if kwargs.get("do_sample") and len(inputs_list) > 1:
+        return [run(bundle, inputs, params) for inputs in inputs_list]
     if kwargs.get("do_sample"):
         set_seed(params["seed"])
     prefix, kwargs = pipeline_kwargs(bundle, "text2text-generation", kwargs)
-    return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="generated_text", prefix=prefix,
-                                       kwargs=kwargs, batch_size=params["batch_size"]))
+    return [with_notes(results) for results in seq2seq_requests(
+        bundle, [inputs["text"] for inputs in inputs_list], output_key="generated_text", prefix=prefix,
+        kwargs=kwargs, batch_size=params["batch_size"])]
+
+
+def run(bundle, inputs: dict, params: dict):
+    """[{"generated_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -66,6 +76,7 @@ TASK = TaskSpec(
     default_model="google/flan-t5-base",
     models=("google/flan-t5-small", "google/flan-t5-large"),
     run=run,
+    batch=batch,
     code=code,
     inputs=(text_input(),),
     params=(max_new_tokens_field(), num_beams_field(),

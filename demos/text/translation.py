@@ -24,7 +24,7 @@ from demos.text.seq2seq_common import (
     num_beams_field,
     pipeline_kwargs,
     seq2seq_code,
-    seq2seq_generate,
+    seq2seq_requests,
     task_params_of,
     text_input,
     with_notes,
@@ -76,14 +76,21 @@ def translation_prefix(tokenizer, config, src_lang: str, tgt_lang: str) -> tuple
     return prefix, defaults
 
 
-def run(bundle, inputs: dict, params: dict):
-    """[{"translation_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+def batch(bundle, inputs_list: list[dict], params: dict) -> list:
+    """run's result per request, every request's lines generated together (seq2seq_requests)."""
     src, tgt = params["src_lang"], params["tgt_lang"]
     prefix, _ = translation_prefix(bundle.processor, bundle.config, src, tgt)
     user = generation_kwargs(params)
     _, kwargs = pipeline_kwargs(bundle, f"translation_{src}_to_{tgt}", user)
-    return with_notes(seq2seq_generate(bundle, inputs["text"], output_key="translation_text", prefix=prefix,
-                                       kwargs=kwargs, batch_size=params["batch_size"]), max_length_notes(bundle, user))
+    notes = max_length_notes(bundle, user)
+    return [with_notes(results, notes) for results in seq2seq_requests(
+        bundle, [inputs["text"] for inputs in inputs_list], output_key="translation_text", prefix=prefix,
+        kwargs=kwargs, batch_size=params["batch_size"])]
+
+
+def run(bundle, inputs: dict, params: dict):
+    """[{"translation_text": str, "truncated": bool}] per input line, with a note on the lines that were cut."""
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -117,6 +124,7 @@ TASK = TaskSpec(
     default_model="google-t5/t5-small",
     models=("Helsinki-NLP/opus-mt-ko-en", "Helsinki-NLP/opus-mt-tc-big-en-ko", "google-t5/t5-base"),
     run=run,
+    batch=batch,
     code=code,
     inputs=(text_input(),),
     params=(
