@@ -84,6 +84,10 @@ def _timed(iterator, limit, policy) -> Iterator[Any]:
         yield item
 
 
+def _quiet(stage: str, **values) -> None:
+    """A load report that tells no one."""
+
+
 def unpack(output: Any) -> tuple[Any, tuple, dict]:
     """(value, notes, facts) of what a run returned (an Output or a bare value)."""
     if isinstance(output, Output):
@@ -152,8 +156,9 @@ class ModelManager:
             return ref.source
         offline = self.settings.offline
         if not offline and hub_reachable():
+            # fetched here, before the load lock is taken (from_pretrained would fetch under it)
+            download(ref.source, ref.revision, report or _quiet)
             if report is not None:
-                download(ref.source, ref.revision, report)
                 report("load", model=ref.name)
             return ref.source
         from huggingface_hub import snapshot_download
