@@ -25,6 +25,24 @@ __all__ = ["Context", "Panels", "jsonable", "label_scores", "widget", "widgets",
            "examples", "new_rows", "follow_model", "korean_headers", "subtab_layout", "takes_request"]
 
 
+def _signatures_once() -> None:
+    """gradio takes inspect.signature of a component's __init__ each time it builds one and each time it
+    serializes the page (four passes over ~1000 components before the page is served, and on every page load):
+    a fifth of the start-up. A class's constructor never changes, so each gets its signature computed once
+    (inspect returns a function's __signature__ when it has one)."""
+    classes = [gr.blocks.Block]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        init = cls.__dict__.get("__init__")
+        for fn in (init, getattr(init, "__wrapped__", None)):  # gradio's updateable wrapper and the function
+            if inspect.isfunction(fn) and "__signature__" not in fn.__dict__:
+                fn.__signature__ = inspect.signature(fn)
+
+
+_signatures_once()
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a tab's build(ctx) gets: settings, the model manager, the label translator, and the
@@ -35,6 +53,7 @@ class Context:
     tr: Translator
     wired: dict = field(default_factory=dict)
     example_tables: list = field(default_factory=list)  # (Examples' dataset, English headers)
+    showing: list = field(default_factory=list)  # the tabs whose select shows the sub-tab being built
 
 
 @dataclass(frozen=True)
@@ -294,10 +313,38 @@ def load_stages(lang: str) -> Callable[..., None]:
     return report
 
 
-def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Examples") -> gr.Examples:
+class _ClickTimeExamples(gr.helpers.Examples):
+    """gr.Examples that prepares an example for its input (gradio probes every audio and video file with
+    ffprobe and copies files into its cache) when the example is clicked, not at build: building all of them
+    was most of the app's start-up. The table itself is built as gradio builds it."""
+
+    _building = False
+
+    def __init__(self, *args, **kwargs):
+        self._building = True
+        try:
+            super().__init__(*args, **kwargs, _initiated_directly=False)
+        finally:
+            self._building = False
+        self.non_none_processed_examples.clear()
+
+    def _get_processed_example(self, example):
+        if self._building:
+            return []
+        done = self.non_none_processed_examples
+        if example in done:
+            return done[example]
+        processed = super()._get_processed_example(example)
+        if example in self.non_none_examples:  # the declared rows are kept; a session's own rows are not
+            done[example] = processed
+        return processed
+
+
+def examples(ctx: Context, rows: list[list], inputs: list, label: str = "Examples") -> gr.helpers.Examples:
     """gr.Examples whose column headers are the inputs' labels as text (gradio shows I18n keys raw there; a
-    Korean page gets them translated on load, see korean_headers)."""
-    ex = gr.Examples(examples=rows, inputs=inputs, label=ctx.tr(label))
+    Korean page gets them translated on load, see korean_headers); an example is prepared when clicked."""
+    ex = _ClickTimeExamples(examples=rows, inputs=inputs, label=ctx.tr(label))
+    ex.create()
     headers = [ctx.tr.text(c.label) for c in inputs]
     ex.dataset.headers = headers
     ex.dataset.constructor_args["headers"] = headers  # kept when a session's rows change (new_rows)
@@ -369,10 +416,31 @@ def _has_rows(value: Any) -> bool:
 
 def subtab_layout(ctx: Context, tasks: tuple[TaskSpec, ...]) -> None:
     """Each task's build(ctx) in a sub-tab of its own, in order."""
+    from gradio.context import get_render_context
+
+    parent = get_render_context()  # the top-level tab: selecting it shows the first sub-tab
     with gr.Tabs(overflow_behavior="wrap"):  # every sub-tab stays visible: no "more tabs" menu
-        for task in tasks:
-            with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}"):
+        for i, task in enumerate(tasks):
+            with gr.Tab(ctx.tr(task.title), id=task.id, elem_id=f"task_{task.api_name}") as tab:
+                ctx.showing[:] = [tab]
+                if i == 0 and isinstance(parent, gr.Tab):
+                    ctx.showing.append(parent)
+                    if parent.parent is not None and parent.parent.children[0] is parent:
+                        ctx.showing.append("load")  # the sub-tab the page opens on
                 task.build(ctx)
+    ctx.showing.clear()
+
+
+def when_shown(ctx: Context, fn: Callable, inputs: list, outputs: list) -> None:
+    """Call fn when the sub-tab being built is opened (or, for the sub-tab the page opens on, when the page
+    loads): for work its widgets need only once someone looks at them, never before the page is served."""
+    from gradio.context import Context as Building
+
+    options = dict(api_visibility="private", queue=False, show_progress="hidden")
+    tabs = [tab for tab in ctx.showing if tab != "load"]
+    gr.on([tab.select for tab in tabs], fn, inputs, outputs, **options)
+    if "load" in ctx.showing:
+        Building.root_block.load(fn, inputs, outputs, **options)
 
 
 

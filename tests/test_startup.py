@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from gradio_client import Client
 
 from core.settings import Settings
@@ -105,3 +106,57 @@ def test_first_requests_race_neither_the_warm_up_nor_each_other(tiny_root):
     done = subprocess.run([sys.executable, "-c", RACE, str(tiny_root)], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     assert done.stdout.strip().splitlines()[-1:] == ["ok"], done.stdout + done.stderr[-2000:]
+
+
+BUILD = """
+import json, sys
+started = []
+sys.addaudithook(lambda event, args: started.append([str(a) for a in args[1]]) if event == "subprocess.Popen" else None)
+from app import build_app
+from core.settings import Settings
+built = build_app(Settings(offline=True, warmup=False))
+tables = [len(dataset.samples) for dataset, _ in built.ctx.example_tables]
+print(json.dumps({"started": started, "tables": tables}))
+"""
+
+
+def test_build_starts_no_process():
+    """Building the page runs no process: no ffprobe of the audio examples (gradio probes every example file
+    it prepares for its input: that waits for the click), no tesseract (asked when Document QA is opened). The
+    one exception is the video example's thumbnail in its table, which gradio probes to draw. Every table still
+    has its rows."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", BUILD], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [cmd for cmd in found["started"] if not (cmd[0] == "ffprobe" and cmd[-1].endswith((".mp4", ".webm")))] == []
+    assert len(found["tables"]) > 30 and all(found["tables"]), found["tables"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("tab, title, field, media", [
+    ("Audio", "Speech recognition", "automatic_speech_recognition_audio", "audio"),
+    ("Audio", "Zero-shot audio classification", "zero_shot_audio_classification_audio", "audio"),
+    ("Vision", "Video classification", "video_classification_video", "video"),
+])
+def test_a_clicked_media_example_fills_its_input(page, base_url, tab, title, field, media):
+    """An example prepared on click (not at build) still lands in its input, playable."""
+    from playwright.sync_api import expect
+
+    page.goto(base_url)
+    page.get_by_role("tab", name=tab, exact=True).click()
+    page.get_by_role("tab", name=title, exact=True).click()
+    panel = page.locator(f"#task_{field.rsplit('_', 1)[0]}")
+    rows = panel.locator(".gallery-item, tr.tr-body")
+    expect(rows.first).to_be_visible()
+    expect(page.locator(f"#{field} [href*='/gradio_api/file='], #{field} [src*='/gradio_api/file='], "
+                        f"#{field} {media}")).to_have_count(0)
+    rows.first.click()
+    served = page.locator(f"#{field} [href*='/gradio_api/file='], #{field} [src*='/gradio_api/file=']").first
+    expect(served).to_be_attached(timeout=20_000)  # the file gradio prepared for the input, served
+    expect(page.locator(f"#{field} {media}, #{field} .waveform-container").first).to_be_attached()

@@ -221,11 +221,11 @@ def build(ctx) -> None:
     import gradio as gr
 
     from core.i18n import language_of, speaking
-    from core.ui import examples, model_picker, result_panels, takes_request, widget, widgets, wire
+    from core.ui import examples, model_picker, result_panels, takes_request, when_shown, widget, widgets, wire
 
     tr = ctx.tr
     lang_field = TASK.params["lang"]
-    languages = tesseract_languages() or [lang_field.default]
+    installed: list[str] = []  # asked of tesseract (a process) when the sub-tab is first opened
     with gr.Row():
         with gr.Column(scale=3):
             fields = {"image": widget(ctx, TASK, "image", elem_id="document_question_answering_document",
@@ -236,9 +236,8 @@ def build(ctx) -> None:
                 fields["top_k"] = widget(ctx, TASK, "top_k")
                 # the installed Tesseract languages are known only at run time: a dropdown built from the field
                 fields["lang"] = gr.Dropdown(
-                    languages, value=lang_field.default if lang_field.default in languages else languages[0],
-                    allow_custom_value=True, label=tr(lang_field.title), info=tr(lang_field.help),
-                    elem_id=f"{TASK.api_name}_lang")
+                    [lang_field.default], value=lang_field.default, allow_custom_value=True,
+                    label=tr(lang_field.title), info=tr(lang_field.help), elem_id=f"{TASK.api_name}_lang")
             fields["handle_impossible_answer"] = widget(ctx, TASK, "handle_impossible_answer")
             with gr.Accordion(tr("Word boxes (optional: skips OCR)"), open=False) as boxes_box:
                 fields |= widgets(ctx, TASK, WORD_BOXES)
@@ -255,6 +254,13 @@ def build(ctx) -> None:
                              interactive=False, elem_id="document_question_answering_words", max_height=360)
         reuse = gr.Button(tr("Use these words as word boxes (the next run skips OCR)"), size="sm")
     panels = result_panels(ctx, TASK)
+
+    def languages(chosen: str):
+        installed[:] = installed or tesseract_languages() or [lang_field.default]
+        untouched = chosen == lang_field.default and chosen not in installed
+        return gr.Dropdown(choices=installed, value=installed[0] if untouched else chosen)
+
+    when_shown(ctx, languages, [fields["lang"]], [fields["lang"]])
 
     def render(result) -> dict:
         output, image = result.output, result.facts["image"]
