@@ -8,7 +8,10 @@
 3. The CLI: `python app.py run text-classification TEXT --model DIR` next to a plain five-line transformers
    script doing the same run (a tiny BERT classifier built on the spot), median of --repeat runs.
 
-    python benchmarks/bench.py [--pack pack] [--repeat 3] [--requests 20] [--only startup,requests,cli]
+    python benchmarks/bench.py [--pack pack] [--repeat 3] [--requests 20] [--only startup,requests,cli] [--quick]
+
+benchmarks/crowd.py (many clients at once, end to end) and benchmarks/inprocess.py (many threads on the model
+manager) measure batching across requests.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def time_to_page(cmd: list[str], port: int, env: dict) -> float:
         proc.wait(timeout=30)
 
 
-def startup(repeat: int, env: dict) -> None:
+def startup(repeat: int, env: dict) -> list[tuple]:
     app_times, hello_times = [], []
     with tempfile.TemporaryDirectory() as tmp:
         hello = Path(tmp) / "hello.py"
@@ -76,11 +79,14 @@ def startup(repeat: int, env: dict) -> None:
             port = free_port()
             hello.write_text(HELLO.format(port=port))
             hello_times.append(time_to_page([sys.executable, str(hello)], port, env))
-    print(f"startup to HTTP 200 (median of {repeat}): app.py {statistics.median(app_times):.2f} s, "
-          f"bare gr.Blocks hello world {statistics.median(hello_times):.2f} s")
+    a, b = statistics.median(app_times), statistics.median(hello_times)
+    print(f"startup to HTTP 200 (median of {repeat}): app.py {a:.2f} s, bare gr.Blocks hello world {b:.2f} s",
+          flush=True)
+    return [(f"`python app.py` to HTTP 200 (median of {repeat})", f"{a:.2f} s",
+             f"a bare `gr.Blocks` hello world: {b:.2f} s", f"{a / b:.2f}x (goal <= 1.2x)")]
 
 
-def requests(pack: Path, n: int, env: dict) -> None:
+def requests(pack: Path, n: int, env: dict) -> list[tuple]:
     from importlib.util import find_spec
 
     from gradio_client import Client, handle_file
@@ -136,11 +142,15 @@ def requests(pack: Path, n: int, env: dict) -> None:
         echo.write_text(ECHO.format(port=port))
         _, floor = timed([sys.executable, str(echo)], port,
                          lambda c: c.predict(path=handle_file(str(image)), api_name="/echo"))
+    d, a, f = (statistics.median(v) * 1000 for v in (direct, api, floor))
     print(f"image-classification, EfficientNet-Lite0, cheetah.jpg (median of {n}): "
-          f"pipeline called directly {statistics.median(direct) * 1000:.0f} ms, "
-          f"through the app's API {statistics.median(api) * 1000:.0f} ms "
+          f"pipeline called directly {d:.0f} ms, through the app's API {a:.0f} ms "
           f"(first API request, including the model load: {first:.2f} s); "
-          f"a bare gradio app's upload-and-answer round trip {statistics.median(floor) * 1000:.0f} ms")
+          f"a bare gradio app's upload-and-answer round trip {f:.0f} ms", flush=True)
+    return [(f"one image-classification API request, EfficientNet-Lite0, cheetah.jpg (median of {n})",
+             f"{a:.0f} ms", f"gradio's upload-and-answer floor {f:.0f} ms + the pipeline called directly {d:.0f} ms",
+             f"app adds {a - f - d:+.0f} ms (goal <= 10 ms)"),
+            ("first API request, including loading the model", f"{first:.2f} s", "", "")]
 
 
 PLAIN = """
@@ -151,7 +161,7 @@ print(json.dumps(pipe(sys.argv[2], top_k=5, truncation=True), indent=2))
 """
 
 
-def cli(repeat: int, env: dict) -> None:
+def cli(repeat: int, env: dict) -> list[tuple]:
     """The CLI's wall time against a plain transformers script, both in fresh processes."""
     sys.path.insert(0, str(ROOT))
     from tests.tiny import build_all
@@ -174,7 +184,9 @@ def cli(repeat: int, env: dict) -> None:
             plain_times.append(wall([sys.executable, str(plain), str(model), text]))
     a, b = statistics.median(app_times), statistics.median(plain_times)
     print(f"CLI text-classification (median of {repeat}): python app.py run {a:.2f} s, "
-          f"a plain transformers script {b:.2f} s, ratio {a / b:.2f}x")
+          f"a plain transformers script {b:.2f} s, ratio {a / b:.2f}x", flush=True)
+    return [(f"`python app.py run text-classification TEXT --model DIR` (median of {repeat})", f"{a:.2f} s",
+             f"a plain five-line transformers script: {b:.2f} s", f"{a / b:.2f}x (goal <= 1.15x)")]
 
 
 def main() -> None:
@@ -183,16 +195,22 @@ def main() -> None:
     args.add_argument("--repeat", type=int, default=3)
     args.add_argument("--requests", type=int, default=20)
     args.add_argument("--only", default="startup,requests,cli", help="comma-separated parts to run")
+    args.add_argument("--quick", action="store_true", help="1 repeat, 5 requests")
     opts = args.parse_args()
+    repeat, n = (1, 5) if opts.quick else (max(1, opts.repeat), max(1, opts.requests))
     parts = set(opts.only.split(","))
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="1")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    rows = []
     if "startup" in parts:
-        startup(opts.repeat, env)
+        rows += startup(repeat, env)
     if "requests" in parts:
-        requests(Path(opts.pack).resolve(), opts.requests, env)
+        rows += requests(Path(opts.pack).resolve(), n, env)
     if "cli" in parts:
-        cli(opts.repeat, env)
+        rows += cli(repeat, env)
+    print("\n| measure | app | reference in the same run | ratio |\n|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
