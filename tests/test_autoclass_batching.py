@@ -24,6 +24,8 @@ from demos.text.question_answering import request_windows
 from demos.text.summarization import TASK as SUMMARIZATION
 from demos.text.text2text_generation import TASK as TEXT2TEXT
 from demos.text.translation import TASK as TRANSLATION
+from demos.vision.image_backbone import TASK as BACKBONE
+from demos.vision.image_to_image import TASK as IMAGE_TO_IMAGE
 from tests.text_reading import LONG
 
 SENTENCES = ["Hi.", "The stock market crashed today after a long and very nervous week of trading.",
@@ -260,3 +262,41 @@ def test_visual_question_answering(manager, tiny, photos, model, top_k, monkeypa
         lengths = {len(bundle.processor.tokenizer(r["question"], truncation=True)["input_ids"]) for r in requests}
         assert len(lengths) < len(requests)
         assert batch_calls(VQA, bundle, bundle.model.vision_model, requests, top_k=top_k) == len(lengths)
+
+
+# ---- image-to-image and backbone ---------------------------------------------------------------------------
+def without_pictures(results: list) -> list:
+    """The results with their PNG data URIs left out (their pixels are compared as the facts' images)."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not (isinstance(v, str) and v.startswith("data:image"))}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return [Output(strip(r.value), r.notes, r.facts) for r in results]
+
+
+def check_pictures(task, bundle, raw_inputs: list[dict], **params) -> None:
+    parsed = [task.parse(inputs, params) for inputs in raw_inputs]
+    values = parsed[0][1]
+    alone = without_pictures([task.run(bundle, inputs, values) for inputs, _ in parsed])
+    together = without_pictures(task.batch(bundle, [inputs for inputs, _ in parsed], values))
+    for i, (x, y) in enumerate(zip(together, alone)):
+        same(x, y, f"request {i}")
+
+
+@pytest.mark.parametrize("crop_padding", [True, False])
+def test_image_to_image(manager, tiny, photos, crop_padding):
+    bundle = loaded(manager, IMAGE_TO_IMAGE, tiny["swin2sr"])
+    requests = [{"image": photos[1]}, {"image": photos[3]}, {"image": photos[1]}, {"image": photos[0]}]
+    check_pictures(IMAGE_TO_IMAGE, bundle, requests, max_input_pixels=4096, crop_padding=crop_padding)
+    # the two same-size images share a forward pass; the others, of other sizes, run apart
+    assert batch_calls(IMAGE_TO_IMAGE, bundle, bundle.model, requests, max_input_pixels=4096) == 3
+
+
+def test_image_backbone(manager, tiny, photos):
+    bundle = loaded(manager, BACKBONE, tiny["swin-backbone"])
+    requests = [{"image": p} for p in photos]
+    check_pictures(BACKBONE, bundle, requests, out_indices="1, 3", channels=3)
+    check_pictures(BACKBONE, bundle, requests[:3], out_features="stage2")

@@ -138,19 +138,37 @@ def channel_previews(fmap, count: int) -> tuple[list[dict], list]:
     return out, pictures
 
 
-def run(bundle, inputs: dict, params: dict) -> Output:
-    """{"stage_names", "out_features", "out_indices", "feature_maps": [{"stage", "shape", "mean", "std",
-    "channels": [{"channel", "min", "max", "png"}]}]}; facts: the gallery's (picture, caption) pairs."""
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
+    """run's result per request; images the processor makes the same size go through the backbone together
+    (most processors resize to one size; another size runs apart, as padding would change its maps)."""
     import torch
 
     features, indices = stage_choice(params)
     backbone = backbone_for(bundle, features, indices)
-    _, image = decode(inputs)
-    batch = bundle.processor(images=image, return_tensors="pt").to(backbone.device, backbone.dtype)
-    with torch.no_grad():
-        outputs = backbone(**batch)
+    encoded = [bundle.processor(images=decode(inputs)[1], return_tensors="pt") for inputs in inputs_list]
+    groups: dict[tuple, list[int]] = {}
+    for i, found in enumerate(encoded):
+        groups.setdefault(tuple(found["pixel_values"].shape[1:]), []).append(i)
+    results: list = [None] * len(inputs_list)
+    for members in groups.values():
+        pixel_values = torch.cat([encoded[i]["pixel_values"] for i in members]).to(backbone.device, backbone.dtype)
+        with torch.no_grad():
+            maps = backbone(pixel_values=pixel_values).feature_maps
+        for row, i in enumerate(members):
+            results[i] = stage_maps(backbone, [fmap[row:row + 1] for fmap in maps], params)
+    return results
+
+
+def run(bundle, inputs: dict, params: dict) -> Output:
+    """{"stage_names", "out_features", "out_indices", "feature_maps": [{"stage", "shape", "mean", "std",
+    "channels": [{"channel", "min", "max", "png"}]}]}; facts: the gallery's (picture, caption) pairs."""
+    return batch(bundle, [inputs], params)[0]
+
+
+def stage_maps(backbone, feature_maps, params: dict) -> Output:
+    """run's Output for one image's feature maps (each (1, C, H, W))."""
     maps, gallery = [], []
-    for stage, fmap in zip(backbone.out_features, outputs.feature_maps):
+    for stage, fmap in zip(backbone.out_features, feature_maps):
         f = fmap.float()
         channels, pictures = channel_previews(fmap, params["channels"])
         maps.append({"stage": stage, "shape": list(fmap.shape), "mean": float(f.mean()), "std": float(f.std()),
@@ -278,6 +296,7 @@ TASK = TaskSpec(
     default_model="microsoft/swin-tiny-patch4-window7-224",
     models=("microsoft/resnet-50", "facebook/convnext-tiny-224", "facebook/dinov2-small"),
     run=run,
+    batch=batch,
     code=code,
     inputs=(image_field(),),
     params=(

@@ -28,20 +28,40 @@ KEPT = ("🧩 The padding is kept, as transformers 4.57.6's pipeline(\"image-to-
         "{pw}×{ph} instead of {w}×{h}.")
 
 
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
+    """run's result per request. Images the processor makes the same size go through the model together; other
+    sizes run apart: padding an image up to another's size would change its reconstruction (the convolutions
+    and attention windows would see the padding)."""
+    import torch
+
+    model, processor = bundle.model, bundle.processor
+    decoded = [decode(inputs, max_pixels=params["max_input_pixels"])[1] for inputs in inputs_list]
+    encoded = [processor(images=image, return_tensors="pt") for image in decoded]
+    groups: dict[tuple, list[int]] = {}
+    for i, features in enumerate(encoded):
+        groups.setdefault(tuple(features["pixel_values"].shape[1:]), []).append(i)
+    results: list = [None] * len(inputs_list)
+    for members in groups.values():
+        pixel_values = torch.cat([encoded[i]["pixel_values"] for i in members]).to(model.device, model.dtype)
+        with torch.no_grad():
+            reconstruction = model(pixel_values=pixel_values).reconstruction
+        for row, i in enumerate(members):
+            results[i] = upscaled_output(model, decoded[i], reconstruction[row:row + 1], pixel_values, params)
+    return results
+
+
 def run(bundle, inputs: dict, params: dict) -> Output:
     """{"original_size", "input_size" (what the model got), "scale", "output_size", "image": PNG data URI};
     notes: the padding cropped or kept; facts: the model's input and the upscaled image."""
+    return batch(bundle, [inputs], params)[0]
+
+
+def upscaled_output(model, image, reconstruction, pixel_values, params: dict) -> Output:
+    """run's Output for one image from its reconstruction (1, 3, H, W)."""
     import numpy as np
-    import torch
     from PIL import Image
 
-    _, image = decode(inputs, max_pixels=params["max_input_pixels"])
-    model, processor = bundle.model, bundle.processor
-    batch = processor(images=image, return_tensors="pt").to(model.device, model.dtype)
-    with torch.no_grad():
-        outputs = model(**batch)
-    reconstruction = outputs.reconstruction
-    scale = getattr(model.config, "upscale", None) or reconstruction.shape[-1] // batch["pixel_values"].shape[-1]
+    scale = getattr(model.config, "upscale", None) or reconstruction.shape[-1] // pixel_values.shape[-1]
     pixels = reconstruction[0].float().clamp(0, 1).cpu().numpy()
     padded_h, padded_w = pixels.shape[1:]
     width, height = image.width * scale, image.height * scale
@@ -136,6 +156,7 @@ TASK = TaskSpec(
     models=("caidas/swin2SR-classical-sr-x4-64", "caidas/swin2SR-lightweight-x2-64",
             "caidas/swin2SR-realworld-sr-x4-64-bsrgan-psnr"),
     run=run,
+    batch=batch,
     code=code,
     inputs=(image_field(),),
     params=(Int("max_input_pixels", MAX_INPUT_PIXELS, 1024, 512 * 512, step=1, label="max_input_pixels",
