@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,6 +194,64 @@ def error_text(task: TaskSpec, err: UserError, lang: str) -> str:
     return UserError(err.key, **params).text(lang)
 
 
+class _Kept:
+    """The last few runs' `later` makers (see wire), by (session, event), until the page's follow-up event
+    takes them. API clients never ask: the oldest go beyond `size`."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.items: OrderedDict[tuple, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def put(self, key: tuple, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def pop(self, key: tuple) -> Any:
+        with self.lock:
+            return self.items.pop(key, None)
+
+
+_LATER = _Kept()
+
+
+def _made(value: Any) -> Any:
+    """A `later` output's value: its maker called (and the maker it may give, in turn)."""
+    while callable(value):
+        value = value()
+    return value
+
+
+class _Shown:
+    """Which sessions' notes panels are shown, so that a run without notes sends its (empty) value alone: an
+    update that hides the panel makes gradio build a new component for it, several ms per answer. A session
+    not remembered has its panel as the page built it, hidden; a run with notes always sends its update."""
+
+    def __init__(self, size: int = 8192):
+        self.size = size
+        self.shown: OrderedDict[tuple, bool] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def value(self, session: str | None, component: Any, update: dict) -> Any:
+        key = (session, component._id)
+        with self.lock:
+            if session is None:
+                return update
+            if not update["visible"] and not self.shown.get(key, False):
+                return update["value"]  # hidden already: no update needed
+            self.shown[key] = bool(update["visible"])
+            self.shown.move_to_end(key)
+            while len(self.shown) > self.size:
+                self.shown.popitem(last=False)
+        return update
+
+
+_NOTES = _Shown()
+
+
 def wire(
     ctx: Context,
     task: TaskSpec,
@@ -206,6 +265,7 @@ def wire(
     triggers: list | None = None,
     concurrency_limit: int = 2,
     concurrency_id: str | None = None,
+    later: list | None = None,
 ) -> None:
     """Connect trigger (e.g. a Run button) to the task, one event with api_name = task id with '_'.
 
@@ -214,6 +274,10 @@ def wire(
     takes model, model_2, ...). render(result) -> {component: value} for the drawn result; result is the
     RunResult (output, parsed inputs and params, facts, notes); the notes and panels are filled here. A
     UserError becomes a one-line gr.Error in the browser's language.
+
+    later: outputs made only for the browser, once the answer is out (files to download): render gives each a
+    function of no arguments that makes its value, and a follow-up event of the page runs it. They are not
+    outputs of the API (its clients would wait for, and download, files they have as JSON already).
     """
     names = list(fields)
     pickers = model if isinstance(model, list) else [model]
@@ -221,21 +285,30 @@ def wire(
     components = [fields[n] for n in names] + pickers
     ctx.wired[task.id] = dict(fields)
 
-    def call_of(args) -> tuple[Any, dict, dict, str]:
-        """(model id or ids, inputs, params, language) from gradio's positional args (request last)."""
+    deferred = [c for c in outputs if c in (later or ())]
+
+    def call_of(args) -> tuple[Any, dict, dict, str, str | None]:
+        """(model id or ids, inputs, params, language, session) from gradio's positional args (request last)."""
         *values, request, _ = args  # the last one is the gr.Progress (load_stages reports through it)
         given = dict(zip(names, values[:len(names)]))
         chosen = values[len(names):]
         model_id = chosen[0] if len(pickers) == 1 else [m for m in chosen if m]
         inputs = {k: v for k, v in given.items() if k in task.inputs}
         params = {k: v for k, v in given.items() if k not in task.inputs}
-        return model_id, inputs, params, language_of(request)
+        return model_id, inputs, params, language_of(request), getattr(request, "session_hash", None)
 
-    def outputs_for(result: RunResult, lang: str) -> dict:
+    def shown(drawn: dict, lang: str) -> dict:
+        return {c: localized_table(c, v, lang) if isinstance(c, gr.Dataframe) else v for c, v in drawn.items()}
+
+    def outputs_for(result: RunResult, lang: str, session: str | None) -> dict:
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
-            drawn = {c: localized_table(c, v, lang) if isinstance(c, gr.Dataframe) else v
-                     for c, v in render(result).items()}
-            return {**drawn, **panels.values(result, lang)}
+            drawn = render(result)
+            makers = {c: drawn.pop(c) for c in deferred if c in drawn}
+            values = {**shown(drawn, lang), **panels.values(result, lang)}
+        values[panels.notes] = _NOTES.value(session, panels.notes, values[panels.notes])
+        if makers and session is not None:
+            _LATER.put((session, id(deferred[0])), (lang, makers))
+        return values
 
     def fail(err: UserError, lang: str):
         ctx.models.log_user_error(task, err)
@@ -243,28 +316,29 @@ def wire(
 
     if task.stream is None:
         def handler(*args):
-            model_id, inputs, params, lang = call_of(args)
+            model_id, inputs, params, lang, session = call_of(args)
             try:
-                return outputs_for(ctx.models.run(task, model_id, inputs, params, report=load_stages(lang)), lang)
+                result = ctx.models.run(task, model_id, inputs, params, report=load_stages(lang))
+                return outputs_for(result, lang, session)
             except UserError as err:
                 fail(err, lang)
     else:
         def handler(*args):
-            model_id, inputs, params, lang = call_of(args)
+            model_id, inputs, params, lang, session = call_of(args)
             try:
                 for result in ctx.models.stream(task, model_id, inputs, params, report=load_stages(lang)):
-                    yield outputs_for(result, lang)
+                    yield outputs_for(result, lang, session)
             except UserError as err:
                 fail(err, lang)
 
     takes_request(handler, [*names, *model_names], progress=True)
     handler.__name__ = task.api_name
 
-    all_outputs = list(outputs) + panels.components
+    all_outputs = [c for c in outputs if c not in deferred] + panels.components
     handler = gpu_wrapped(handler, all_outputs)  # under spaces.GPU on a ZeroGPU Space (core.hardware), else itself
     if ctx.models.batches(task):  # let enough requests through at once to fill a batch (core.batching)
         concurrency_limit = max(concurrency_limit, ctx.settings.max_batch)
-    gr.on(
+    event = gr.on(
         triggers=[trigger] + list(triggers or []),
         fn=handler,
         inputs=components,
@@ -277,6 +351,18 @@ def wire(
         # gradio's upload-folder checks
         preprocess=False,
     )
+    if deferred:
+        def finish(request):
+            made = _LATER.pop((getattr(request, "session_hash", None), id(deferred[0])))
+            if made is None:  # a newer run of this page made them already
+                return [gr.skip()] * len(deferred)
+            lang, makers = made
+            with speaking(lang):
+                values = shown({c: _made(makers[c]) for c in deferred if c in makers}, lang)
+            return [values.get(c, gr.skip()) for c in deferred]
+
+        takes_request(finish, [])
+        event.success(finish, None, deferred, api_visibility="private", queue=False, show_progress="hidden")
 
 
 LOAD_STAGES = {
@@ -436,6 +522,8 @@ def when_shown(ctx: Context, fn: Callable, inputs: list, outputs: list) -> None:
     loads): for work its widgets need only once someone looks at them, never before the page is served."""
     from gradio.context import Context as Building
 
+    if not ctx.showing:
+        raise RuntimeError("when_shown is for a task built in a sub-tab of subtab_layout")
     options = dict(api_visibility="private", queue=False, show_progress="hidden")
     tabs = [tab for tab in ctx.showing if tab != "load"]
     gr.on([tab.select for tab in tabs], fn, inputs, outputs, **options)

@@ -84,6 +84,18 @@ def full_output(task) -> gr.JSON:
     return gr.JSON(visible=False, label="Full output (for API clients)", elem_id=f"{task.api_name}_data")
 
 
+def once(fn: Callable, *args) -> Callable[[], Any]:
+    """A function of no arguments giving fn(*args), computed on its first call only."""
+    made: list = []
+
+    def value() -> Any:
+        if not made:
+            made.append(fn(*args))
+        return made[0]
+
+    return value
+
+
 # ---- exports --------------------------------------------------------------------------------------------
 def export_dir() -> Path:
     """A fresh folder for the exports (gradio serves the temp dir); old ones are pruned."""
