@@ -116,10 +116,16 @@ def uploaded(path: str, orig_name: Any) -> None:
 
 
 def _key(path: Any) -> str:
+    return _real(str(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _real(path: str) -> str:
+    # realpath walks every folder of the path (an lstat each): snippets ask for the same few paths all the time
     try:
-        return os.path.realpath(os.path.expanduser(str(path)))
+        return os.path.realpath(os.path.expanduser(path))
     except (OSError, ValueError):
-        return str(path)
+        return path
 
 
 def _clean(name: str) -> str:
@@ -132,9 +138,14 @@ def _clean(name: str) -> str:
 
 
 def _temp_folders() -> list[str]:
+    return list(_temp_folders_for(tempfile.gettempdir(), os.environ.get("GRADIO_TEMP_DIR")))
+
+
+@functools.lru_cache(maxsize=8)
+def _temp_folders_for(tmp: str, gradio_tmp: str | None) -> tuple[str, ...]:
     from core.loading import gradio_folders
 
-    return [str(f) for f in gradio_folders()]
+    return tuple(str(f) for f in gradio_folders())
 
 
 def _inside(path: str, folder: str) -> bool:

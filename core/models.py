@@ -9,6 +9,8 @@ exceptions become user-facing messages.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import gc
 import json
 import logging
@@ -463,13 +465,21 @@ class ModelManager:
                 "models": [self._details(task, r, e, cached, seconds) for r, e in zip(refs, entries)]}
 
     def code(self, task: TaskSpec, refs: list[ModelRef] | ModelRef, inputs: dict, params: dict) -> str:
-        """The task's snippet for these parsed values (refs: one per model; a multi-model task gets the list)."""
+        """The task's snippet for these parsed values (refs: one per model; a multi-model task gets the list).
+        A snippet that names no file is a function of its key alone: it is kept and given again when the same
+        values come back (a class runs the same example over and over)."""
         if isinstance(refs, ModelRef):
             refs = [refs]
+        key = _snippet_key(task, refs, inputs, params, self.place)
+        if key is not None and (kept := _SNIPPETS.get(key)) is not None:
+            return kept
         with codegen.naming_files() as files:
             snippet = task.code(refs[0] if task.multi_model == 1 else refs, inputs, params, self.place)
         notes = codegen.file_notes(files) + [note for ref in refs if (note := _pack_note(ref))]
-        return "\n".join(notes) + "\n" + snippet if notes else snippet
+        code = "\n".join(notes) + "\n" + snippet if notes else snippet
+        if key is not None and not files:
+            _SNIPPETS.put(key, code)
+        return code
 
     def log_user_error(self, task: TaskSpec, err: UserError) -> None:
         """One log line for a rejected request (never a traceback, never the input itself)."""
@@ -491,16 +501,83 @@ class ModelManager:
         return thread
 
 
+class _Kept:
+    """A bounded, thread-safe map that forgets the least recently used first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key) -> Any:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_SNIPPETS = _Kept(512)
+
+
+class _Unhashable(Exception):
+    pass
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key for parsed values: plain data (the type is part of it: 1, 1.0 and True are written
+    apart), lists, dicts and frozen dataclasses (rows, uploads); _Unhashable for anything else."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return type(value).__name__, value
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__, tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return "dict", tuple((str(k), _frozen(v)) for k, v in value.items())
+    if dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
+        try:
+            hash(value)
+        except TypeError:
+            raise _Unhashable from None
+        return type(value).__name__, value
+    raise _Unhashable
+
+
+def _snippet_key(task: TaskSpec, refs: list[ModelRef], inputs: dict, params: dict, place: Place) -> tuple | None:
+    try:
+        return task.id, tuple(refs), place, _frozen(inputs), _frozen(params)
+    except _Unhashable:
+        return None
+
+
 def _pack_note(ref: ModelRef) -> str:
     """A comment for a snippet that loads an offline-pack folder: the Hub model it is a copy of, which is what
     the student's machine can load (the folder exists on the server only)."""
     if not ref.local:
         return ""
+    path = Path(ref.source) / "pack.json"
     try:
-        hub_id = json.loads((Path(ref.source) / "pack.json").read_text(encoding="utf-8")).get("hub_id")
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return ""
+    return _pack_note_of(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _pack_note_of(path: str, stamp: int) -> str:
+    """_pack_note for the pack.json at path as it was at stamp (its mtime)."""
+    source = Path(path).parent
+    try:
+        hub_id = json.loads(Path(path).read_text(encoding="utf-8")).get("hub_id")
     except (OSError, ValueError, AttributeError):
         return ""
     if not isinstance(hub_id, str) or not hub_id:
         return ""
-    return (f"# {Path(ref.source).name}: the app's offline copy of {hub_id}; on your machine use "
+    return (f"# {source.name}: the app's offline copy of {hub_id}; on your machine use "
             f"{hub_id!r} instead of the folder")
