@@ -300,3 +300,75 @@ def test_image_backbone(manager, tiny, photos):
     requests = [{"image": p} for p in photos]
     check_pictures(BACKBONE, bundle, requests, out_indices="1, 3", channels=3)
     check_pictures(BACKBONE, bundle, requests[:3], out_features="stage2")
+
+
+# ---- through the model manager, from concurrent threads ------------------------------------------------------
+@pytest.fixture(scope="module")
+def batching_manager(tiny_root, pack_dir):
+    """A manager like the session's, with a wide batch window so that concurrent requests surely meet."""
+    from core.models import ModelManager
+    from core.settings import Settings
+    from tests.conftest import free_port
+
+    return ModelManager(Settings(offline=True, device="cpu", models_dirs=(tiny_root, pack_dir), cache_models=8,
+                                 port=free_port(), warmup=False, batch_window_ms=300, max_batch=16))
+
+
+def at_once(manager, task, model, requests: list[dict], params: dict) -> list:
+    """manager.run of every request from its own thread, all started together: RunResults or UserErrors."""
+    import threading
+
+    manager.get(task.loader, str(model))  # loaded before: the window is for the requests, not the load
+    start = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = manager.run(task, str(model), requests[i], params)
+        except UserError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_concurrent_requests_share_one_batch_and_keep_their_answers(batching_manager, manager, pack_dir, tiny,
+                                                                    pictures):
+    minilm = pack_dir / "all-MiniLM-L6-v2"
+    requests = [{"text": s} for s in SENTENCES[:12]] + [{"text": MULTI_LINE}, {"images": pictures[:1]}]
+    before = batching_manager.batcher.stats()
+    results = at_once(batching_manager, EMBED, minilm, requests, {})
+    stats = batching_manager.batcher.stats()
+    assert stats["merged"] > before["merged"] and stats["largest"] >= 2
+    # the image request fails alone (MiniLM reads text): its batch is retried request by request
+    assert isinstance(results[-1], UserError) and "reads text only" in str(results[-1])
+    assert stats["retried"] > before["retried"]
+    for request, result in zip(requests[:-1], results[:-1]):
+        alone = manager.run(EMBED, str(minilm), request, {})
+        same(result.output, alone.output)
+        assert result.notes == alone.notes
+
+    # a batch without a bad request: shared calls, said in the details
+    results = at_once(batching_manager, EMBED, minilm, requests[:-1], {"normalize": True})
+    assert max(r.details.get("batched_requests", 1) for r in results) >= 2
+    for request, result in zip(requests, results):
+        same(result.output, manager.run(EMBED, str(minilm), request, {"normalize": True}).output)
+
+
+@pytest.mark.parametrize("task, model, requests, params", [
+    (SUMMARIZATION, "bart-seq2seq", TEXTS, {"max_new_tokens": 8}),
+    (QA, "bert-qa", QA_REQUESTS, {"top_k": 2, "max_seq_len": 64}),
+])
+def test_concurrent_autoclass_requests(batching_manager, manager, tiny, task, model, requests, params):
+    before = batching_manager.batcher.stats()
+    results = at_once(batching_manager, task, tiny[model], requests, params)
+    assert batching_manager.batcher.stats()["merged"] > before["merged"]
+    for request, result in zip(requests, results):
+        alone = manager.run(task, str(tiny[model]), request, params)
+        same(result.output, alone.output)
+        assert result.notes == alone.notes
