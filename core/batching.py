@@ -151,7 +151,8 @@ class Batcher:
                             raise RuntimeError(f"a batch of {len(items)} gave {len(results)} results")
                         group.results = results
                 except BaseException as exc:
-                    if len(items) == 1:
+                    # a batch past the time limit is past everyone's (they all waited for it): no retries
+                    if len(items) == 1 or type(exc).__name__ == "RunTimeout":
                         group.error = exc
                     else:
                         group.retry = True
