@@ -16,7 +16,6 @@ from core.errors import UserError
 from core.registry import Output
 from demos.embeddings.embed import TASK as EMBED
 from demos.embeddings.neighbors import TASK as NEIGHBORS
-from demos.embeddings.project import TASK as PROJECT
 from demos.embeddings.similarity import TASK as SIMILARITY
 from demos.multimodal.visual_question_answering import TASK as VQA
 from demos.text.question_answering import TASK as QA
@@ -151,11 +150,10 @@ def test_clip_rows_of_mixed_kinds_stay_in_order(manager, tiny, pictures):
     check(EMBED, clip, requests, batch_size=2)
 
 
-def test_similarity_neighbours_and_map(manager, tiny):
+def test_similarity_and_neighbours(manager, tiny):
     bert = loaded(manager, EMBED, tiny["bert-base"])
     requests = [{"text": MULTI_LINE}, {"text": "\n".join(SENTENCES[:5])}, {"text": "Hi.\nBread.\nRain."}]
     check(SIMILARITY, bert, requests)
-    check(PROJECT, bert, requests, method="PCA")
     queries = [{**r, "query": q} for r, q in zip(requests, ["bread", "A long query about the stock market today.",
                                                             "고양이가 자고 있다."])]
     check(NEIGHBORS, bert, queries, top_k=3)

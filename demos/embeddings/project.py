@@ -34,17 +34,16 @@ def checked_rows(inputs: dict, params: dict) -> list:
     return rows
 
 
-def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
-    """run's result per request, every request's rows embedded together."""
-    row_lists = [checked_rows(inputs, params) for inputs in inputs_list]
-    vector_lists, _ = embed_rows(bundle, row_lists, params)
-    return [Output(vectors, facts=vector_facts(vectors, rows)) for vectors, rows in zip(vector_lists, row_lists)]
-
-
 def run(bundle, inputs: dict, params: dict) -> Output:
     """The model's part: the rows' vectors [rows][dimensions] (numpy), under the model's lock; finish() then
-    projects them without holding the model. Facts: the rows, vectors and norms (for the Vectors view)."""
-    return batch(bundle, [inputs], params)[0]
+    projects them without holding the model. Facts: the rows, vectors and norms (for the Vectors view).
+
+    No `batch`: the map's runs wait in a queue of one (PROJECTION_QUEUE: a t-SNE or UMAP of thousands of rows
+    at a time), so there are never concurrent requests to merge, and a batchable event's queue would be
+    widened to --max-batch."""
+    rows = checked_rows(inputs, params)
+    [vectors], _ = embed_rows(bundle, [rows], params)
+    return Output(vectors, facts=vector_facts(vectors, rows))
 
 
 def finish(vectors, inputs: dict, params: dict) -> Output:
@@ -169,5 +168,4 @@ TASK = spec(
         replace(METRIC, help="t-SNE and UMAP: distance between vectors"),
     ),
     postprocess=finish,
-    batch=batch,
 )
