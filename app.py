@@ -208,11 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         from core.hardware import prepare
 
         return serve(prepare(settings))  # on a ZeroGPU Space: imports spaces before torch, models on cuda
-    from core.cli import print_tasks, run_command, task_table
+    from core.cli import print_tasks, run_command, tabs_for, task_table
     from core.models import ModelManager
     from core.registry import discover
 
-    tabs = discover()
+    tabs = (tabs_for(args.task) if command == "run" else None) or discover()
     manager = ModelManager(settings)
     if command == "tasks":
         print_tasks(task_table(tabs, manager), args.json)

@@ -14,6 +14,24 @@ from core.models import ModelManager
 from core.registry import TabSpec, TaskSpec, all_tasks
 
 
+def tabs_for(task_id: str, package: str = "demos") -> list[TabSpec] | None:
+    """[the tab whose folder holds task_id's file, `<package>/<tab>/<task_id>.py`], importing that tab alone (the
+    CLI's `run` need not import the other tabs' tasks); None when no file is named so, e.g. an alias."""
+    import importlib
+    import importlib.util
+
+    name = task_id.replace("-", "_")
+    if not name.isidentifier():
+        return None
+    root = Path(importlib.util.find_spec(package).origin).parent
+    for folder in sorted(root.iterdir()):
+        if (folder / f"{name}.py").is_file() and (folder / "__init__.py").is_file():
+            spec = getattr(importlib.import_module(f"{package}.{folder.name}"), "SPEC", None)
+            if isinstance(spec, TabSpec) and any(t.id == task_id for t in spec.tasks):
+                return [spec]
+    return None
+
+
 def task_table(tabs: list[TabSpec], manager: ModelManager) -> list[dict]:
     """One row per task: id, aliases, tab, API name, default model, local models that fit."""
     rows = []

@@ -57,6 +57,17 @@ def test_run_imports_no_gradio(tiny, tiny_root):
     assert "core.ui" not in imported
 
 
+def test_run_imports_only_the_tab_of_its_task():
+    """`run TASK` imports the tab whose folder holds TASK's file, not the others; an alias finds no file, and the
+    command then discovers every tab (the same table as before)."""
+    probe = ("import sys; from core.cli import tabs_for; tabs = tabs_for('text-classification'); "
+             "print([t.id for t in tabs], sorted({m.split('.')[1] for m in sys.modules if m.startswith('demos.')}), "
+             "tabs_for('sentiment-analysis'), tabs_for('no-such-task'))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["['text']", "['text']", "None", "None"]
+
+
 def test_run_reads_stdin_and_params_as_inputs(tiny, tiny_root):
     out = cli("run", "text-classification", "-", "--model", str(tiny["bert-reranker"]), "--offline",
               "--models-dir", str(tiny_root),
