@@ -355,11 +355,12 @@ def wire(
         def finish(request):
             made = _LATER.pop((getattr(request, "session_hash", None), id(deferred[0])))
             if made is None:  # a newer run of this page made them already
-                return [gr.skip()] * len(deferred)
+                return gr.skip()
             lang, makers = made
             with speaking(lang):
                 values = shown({c: _made(makers[c]) for c in deferred if c in makers}, lang)
-            return [values.get(c, gr.skip()) for c in deferred]
+            values = [values.get(c, gr.skip()) for c in deferred]
+            return values if len(values) > 1 else values[0]  # (one output: gradio takes a list for its value)
 
         takes_request(finish, [])
         event.success(finish, None, deferred, api_visibility="private", queue=False, show_progress="hidden")
