@@ -25,28 +25,32 @@ TITLE = "Attention weights, layer {layer} ({which})"
 ALL_HEADS_HINT = "rows = query token (attending), columns = key token (attended to); pick one head to read the tokens"
 
 
-def run(bundle, inputs: dict, params: dict) -> dict:
-    """{"tokens" (as written in the sentence where offsets allow), "token_strings", "input_ids", "truncated",
-    "layers", "heads", "hidden_norms" [layers + 1][tokens] (row 0 = embeddings), "attentions" [layers][heads]
-    [query token][key token] (each row sums to 1)}."""
+def batch(bundle, inputs_list: list[dict], params: dict) -> list[dict]:
+    """run's result per request: the sentences padded on the right (real tokens keep their positions, and the
+    attention mask keeps the padding out of them) in one forward pass, then each cut back to its own tokens.
+    A tokenizer without a padding token (or an attention mask) runs each sentence alone."""
     import torch
 
-    sentence = inputs["sentence"].strip()
+    sentences = [inputs["sentence"].strip() for inputs in inputs_list]
     model, processor = bundle.model, bundle.processor
     space = space_of(model.config.to_dict())
     if space == "image":
         raise UserError("bad_param", name="model",
                         detail=f"{type(model).__name__} reads images: the token view needs a text or CLIP model")
     tokenizer = tokenizer_of(processor)
+    many = len(sentences) > 1
+    if many and (tokenizer.pad_token is None or "attention_mask" not in tokenizer.model_input_names):
+        return [batch(bundle, [inputs], params)[0] for inputs in inputs_list]
     encoder = model.text_model if space == "joint" else (
         model.get_encoder() if getattr(model.config, "is_encoder_decoder", False) else model)
     fast = getattr(tokenizer, "is_fast", False)
-    full = tokenizer(sentence, truncation=True)
-    batch = tokenizer(sentence, truncation=True, max_length=MAX_TOKENS, return_tensors="pt",
-                      return_offsets_mapping=fast)
-    offsets = batch.pop("offset_mapping")[0].tolist() if "offset_mapping" in batch else None
+    full = tokenizer(sentences, truncation=True)
+    padding = {"padding": True, "padding_side": "right"} if many else {}
+    encoded = tokenizer(sentences, truncation=True, max_length=MAX_TOKENS, return_tensors="pt",
+                        return_offsets_mapping=fast, **padding)
+    offsets = encoded.pop("offset_mapping").tolist() if "offset_mapping" in encoded else None
     with torch.no_grad():
-        output = encoder(**batch.to(model.device), output_attentions=True, output_hidden_states=True)
+        output = encoder(**encoded.to(model.device), output_attentions=True, output_hidden_states=True)
     if not output.attentions or output.attentions[0] is None:
         raise UserError("bad_param", name="model", detail=f"{type(model).__name__} does not return attention weights")
     layers, heads = len(output.attentions), int(output.attentions[0].shape[1])
@@ -54,21 +58,32 @@ def run(bundle, inputs: dict, params: dict) -> dict:
         raise UserError("too_large", what="Tokens & attention",
                         detail=f"{type(model).__name__} has {layers} layers × {heads} heads; the view takes at most "
                                f"{MAX_LAYERS} layers × {MAX_HEADS} heads")
-    ids = batch["input_ids"][0].tolist()
-    pieces = tokenizer.convert_ids_to_tokens(ids)
-    shown = [sentence[s:e] if e > s else piece for piece, (s, e) in zip(pieces, offsets)] if offsets else list(pieces)
-    norms = torch.stack(output.hidden_states)[:, 0].float().norm(dim=-1)
-    attentions = torch.stack(output.attentions)[:, 0].float()
-    return {
-        "tokens": shown,
-        "token_strings": pieces,
-        "input_ids": ids,
-        "truncated": len(full["input_ids"]) > len(ids),
-        "layers": layers,
-        "heads": heads,
-        "hidden_norms": rounded(norms.cpu().numpy(), 4),
-        "attentions": rounded(attentions.cpu().numpy(), 5),
-    }
+    hidden, attention = torch.stack(output.hidden_states), torch.stack(output.attentions)
+    lengths = encoded["attention_mask"].sum(-1).tolist() if many else [encoded["input_ids"].shape[1]]
+    results = []
+    for row, (sentence, n) in enumerate(zip(sentences, lengths)):
+        ids = encoded["input_ids"][row, :n].tolist()
+        pieces = tokenizer.convert_ids_to_tokens(ids)
+        shown = ([sentence[s:e] if e > s else piece for piece, (s, e) in zip(pieces, offsets[row][:n])]
+                 if offsets else list(pieces))
+        results.append({
+            "tokens": shown,
+            "token_strings": pieces,
+            "input_ids": ids,
+            "truncated": len(full["input_ids"][row]) > len(ids),
+            "layers": layers,
+            "heads": heads,
+            "hidden_norms": rounded(hidden[:, row, :n].float().norm(dim=-1).cpu().numpy(), 4),
+            "attentions": rounded(attention[:, row, :, :n, :n].float().cpu().numpy(), 5),
+        })
+    return results
+
+
+def run(bundle, inputs: dict, params: dict) -> dict:
+    """{"tokens" (as written in the sentence where offsets allow), "token_strings", "input_ids", "truncated",
+    "layers", "heads", "hidden_norms" [layers + 1][tokens] (row 0 = embeddings), "attentions" [layers][heads]
+    [query token][key token] (each row sums to 1)}."""
+    return batch(bundle, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -161,4 +176,5 @@ TASK = spec(
     inputs=(Text("sentence", "I am a boy.", label="Sentence", max_chars=10_000, required=True,
                  help="One sentence; uses the model picked above (a text or CLIP model)"),),
     params=(),
+    batch=batch,
 )
