@@ -525,6 +525,8 @@ def when_shown(ctx: Context, fn: Callable, inputs: list, outputs: list) -> None:
 
     if not ctx.showing:
         raise RuntimeError("when_shown is for a task built in a sub-tab of subtab_layout")
+    if not ctx.showing:
+        raise RuntimeError("when_shown is for a task built in a sub-tab of subtab_layout")
     options = dict(api_visibility="private", queue=False, show_progress="hidden")
     tabs = [tab for tab in ctx.showing if tab != "load"]
     gr.on([tab.select for tab in tabs], fn, inputs, outputs, **options)

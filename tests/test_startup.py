@@ -160,3 +160,53 @@ def test_a_clicked_media_example_fills_its_input(page, base_url, tab, title, fie
     served = page.locator(f"#{field} [href*='/gradio_api/file='], #{field} [src*='/gradio_api/file=']").first
     expect(served).to_be_attached(timeout=20_000)  # the file gradio prepared for the input, served
     expect(page.locator(f"#{field} {media}, #{field} .waveform-container").first).to_be_attached()
+
+
+def _tabs_of(config: dict) -> dict[int, list[str]]:
+    """component id -> the elem_ids of the tabs it is in, outermost first (from the page's layout)."""
+    elem = {c["id"]: c["props"].get("elem_id") or "" for c in config["components"]}
+    found: dict[int, list[str]] = {}
+
+    def walk(node: dict, tabs: list[str]) -> None:
+        found[node["id"]] = tabs
+        own = elem.get(node["id"], "")
+        inner = tabs + [own] if own.startswith(("tab_", "task_")) else tabs
+        for child in node.get("children", []):
+            walk(child, inner)
+
+    walk(config["layout"], [])
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
+def test_every_sub_tab_shows_its_examples(browser, app, base_url, locale, shoot):
+    """Examples stay in the page (only their files wait for a click): each sub-tab with an Examples table
+    shows all of its rows when opened. Screenshots: screenshots/startup_examples_*.png."""
+    from playwright.sync_api import expect
+
+    expected: dict[str, tuple[str, int]] = {}  # task tab elem_id -> (top tab elem_id, rows on its first page)
+    tabs = _tabs_of(app.demo.config)
+    for dataset, _ in app.ctx.example_tables:
+        if len(tabs[dataset._id]) < 2:  # the Embeddings tab's shared rows, above its sub-tabs
+            continue
+        top, task = tabs[dataset._id][:2]
+        rows = expected.get(task, (top, 0))[1] + min(len(dataset.samples), dataset.samples_per_page)
+        expected[task] = (top, rows)
+    assert len(expected) > 30
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(base_url)
+        shot_tabs = set()
+        for task_id, (top_id, rows) in expected.items():
+            page.locator(f"#{top_id}-button").click()
+            page.locator(f"#{task_id}-button").click()
+            cells = page.locator(f"#{task_id} .gallery-item, #{task_id} tr.tr-body")  # gradio's example rows
+            expect(cells.first).to_be_visible()
+            assert cells.filter(visible=True).count() >= rows, task_id
+            if top_id not in shot_tabs or task_id in ("task_video_classification", "task_document_question_answering"):
+                shot_tabs.add(top_id)
+                shoot(page, f"startup_examples_{task_id.removeprefix('task_')}_{locale[:2]}")
+    finally:
+        context.close()
