@@ -4,6 +4,7 @@ Plotly's own toolbar downloads each figure as a PNG. plotly is imported when a f
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from core.i18n import say
@@ -41,6 +42,52 @@ def _layout(fig, title: str, height: int = 560) -> None:
                       hoverlabel=dict(font=FONT))
 
 
+# ---- figures as plotly JSON ----------------------------------------------------------------------------------
+# The map and the heatmap are drawn for every run: they are written as the JSON plotly would make of them,
+# without plotly's figure objects (which validate every property and copy the whole template on each figure,
+# about 100 ms a figure here). Plot and browser get the same JSON as from go.Figure(...).to_json().
+class Figure:
+    """A plotly figure as plain data (data, layout): what gr.Plot draws (it calls to_json())."""
+
+    def __init__(self, data: list[dict], layout: dict):
+        self.data, self.layout = data, layout
+
+    def to_dict(self) -> dict:
+        return {"data": self.data, "layout": {"template": template_json(), **self.layout}}
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+@functools.cache
+def template_json() -> dict:
+    """TEMPLATE as plotly writes it into a figure's layout."""
+    import plotly.io as pio
+
+    return pio.templates[TEMPLATE].to_plotly_json()
+
+
+@functools.cache
+def colorscale(name: str) -> list:
+    """A named colorscale as plotly writes it: [[position, color], ...]."""
+    import plotly.graph_objects as go
+
+    return go.Heatmap(colorscale=name).to_plotly_json()["colorscale"]
+
+
+def _text(text: str) -> dict:
+    return {"text": text}
+
+
+def _layout_of(title: str, height: int = 560) -> dict:
+    """_layout's properties, as plotly writes them."""
+    return {"font": dict(FONT), "title": {"text": title, "x": 0.01, "font": {"size": 15}}, "height": height,
+            "margin": {"l": 10, "r": 10, "t": 50 + 22 * title.count("<br>"), "b": 10},
+            "hoverlabel": {"font": dict(FONT)}}
+
+
 def axis_names(output: dict) -> list[str]:
     """'PC1 (42.0%)' for PCA, 't-SNE 1' / 'UMAP 1' otherwise."""
     dims = int(output.get("dimensions") or 2)
@@ -58,80 +105,77 @@ def _padded(values: list[float], share: float) -> list[float]:
     return [low - pad, high + pad]
 
 
-def scatter(output: dict, rows: list[Row], title: str):
+def scatter(output: dict, rows: list[Row], title: str) -> Figure:
     """The projected points: one trace per label (legend), images drawn as squares, hover = text + label."""
-    import plotly.graph_objects as go
-
     points = output["points"]
     dims = int(output.get("dimensions") or len(points[0]))
     labels = [r.label or say("(no label)") for r in rows]
     order = list(dict.fromkeys(labels))
     names = axis_names(output)
     captioned = dims == 2 and len(rows) <= CAPTION_UP_TO  # (a 3D scene turns: its captions would pile up)
-    fig = go.Figure()
+    data = []
     for i, label in enumerate(order):
         idx = [j for j, lab in enumerate(labels) if lab == label]
         color = PALETTE[i % len(PALETTE)]
         hover = [f"<b>{_wrap(rows[j].text)}</b><br>{rows[j].label or ''}  #{j}" for j in idx]
         size = (11 if len(rows) <= 100 else 7) if dims == 2 else (6 if len(rows) <= 100 else 3)
-        marker = dict(size=size, color=color, line=dict(width=0.5, color="white"), opacity=0.9,
-                      symbol=["square" if rows[j].kind == "image" else "circle" for j in idx])
-        common = dict(name=label, mode="markers", marker=marker, hovertext=hover, hoverinfo="text")
+        marker = {"size": size, "color": color, "line": {"width": 0.5, "color": "white"}, "opacity": 0.9,
+                  "symbol": ["square" if rows[j].kind == "image" else "circle" for j in idx]}
+        trace = {"name": label, "mode": "markers", "marker": marker, "hovertext": hover, "hoverinfo": "text"}
         if captioned:  # few points: read them without hovering (above and below in turn: close points overlap less)
-            common.update(mode="markers+text", text=[short(rows[j].text, 24) for j in idx],
-                          textposition=["top center" if j % 2 == 0 else "bottom center" for j in idx],
-                          textfont=dict(size=11, color=color))
+            trace.update(mode="markers+text", text=[short(rows[j].text, 24) for j in idx],
+                         textposition=["top center" if j % 2 == 0 else "bottom center" for j in idx],
+                         textfont={"size": 11, "color": color})
+        trace |= {"x": [points[j][0] for j in idx], "y": [points[j][1] for j in idx]}
         if dims == 3:
-            fig.add_trace(go.Scatter3d(x=[points[j][0] for j in idx], y=[points[j][1] for j in idx],
-                                       z=[points[j][2] for j in idx], **common))
+            trace |= {"z": [points[j][2] for j in idx], "type": "scatter3d"}
         else:
-            fig.add_trace(go.Scatter(x=[points[j][0] for j in idx], y=[points[j][1] for j in idx], **common))
-    _layout(fig, title, height=620)
+            trace["type"] = "scatter"
+        data.append(trace)
+    layout = _layout_of(title, height=620)
     if dims == 3:  # the camera lower and further out than plotly's default: the axis titles stay in view
-        fig.update_layout(scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title=names[2],
-                                     aspectmode="cube", camera=dict(eye=dict(x=1.4, y=1.4, z=0.9),
-                                                                       center=dict(x=0, y=0, z=-0.25))),
-                          margin=dict(l=0, r=0, t=50, b=0))
+        layout["scene"] = {"xaxis": {"title": _text(names[0])}, "yaxis": {"title": _text(names[1])},
+                           "zaxis": {"title": _text(names[2])}, "aspectmode": "cube",
+                           "camera": {"eye": {"x": 1.4, "y": 1.4, "z": 0.9}, "center": {"x": 0, "y": 0, "z": -0.25}}}
+        layout["margin"] = {"l": 0, "r": 0, "t": 50, "b": 0}
     else:
-        fig.update_xaxes(title=names[0], zeroline=False)
-        fig.update_yaxes(title=names[1], zeroline=False)
+        layout["xaxis"] = {"title": _text(names[0]), "zeroline": False}
+        layout["yaxis"] = {"title": _text(names[1]), "zeroline": False}
         if captioned:  # room for the captions: plotly's autorange makes room for markers, not text
-            fig.update_xaxes(range=_padded([p[0] for p in points], 0.12))
-            fig.update_yaxes(range=_padded([p[1] for p in points], 0.08))
-    fig.update_layout(legend=dict(title=say("label"), itemsizing="constant"),
-                      showlegend=len(order) > 1 or any(r.label for r in rows))
-    return fig
+            layout["xaxis"]["range"] = _padded([p[0] for p in points], 0.12)
+            layout["yaxis"]["range"] = _padded([p[1] for p in points], 0.08)
+    layout["legend"] = {"title": _text(say("label")), "itemsizing": "constant"}
+    layout["showlegend"] = len(order) > 1 or any(r.label for r in rows)
+    return Figure(data, layout)
 
 
 def _ticks(rows: list[Row]) -> list[str]:
     return [f"{i}· {'[' + r.label + '] ' if r.label else ''}{short(r.text, 26)}" for i, r in enumerate(rows)]
 
 
-def heatmap(matrix: list[list[float]], rows: list[Row], title: str):
+def heatmap(matrix: list[list[float]], rows: list[Row], title: str) -> Figure:
     """Cosine similarity of every pair: red = similar, white = unrelated, blue = opposite. Up to
     FULL_HOVER_UP_TO rows the hover shows both whole texts; above, their short labels."""
-    import plotly.graph_objects as go
-
     n = len(rows)
     ticks = _ticks(rows)
-    cells: dict = {}
+    trace: dict = {"z": matrix, "x": ticks, "y": ticks, "zmin": -1, "zmax": 1, "colorscale": colorscale("RdBu"),
+                   "reversescale": True, "colorbar": {"title": _text(say("cosine"))}, "textfont": {"size": 11},
+                   "type": "heatmap"}
+    if n <= ANNOTATE_UP_TO:
+        trace["texttemplate"] = "%{z:.2f}"
     if n <= FULL_HOVER_UP_TO:
-        cells["hovertext"] = [[f"<b>{_wrap(rows[i].text, 50)}</b><br>vs<br><b>{_wrap(rows[j].text, 50)}</b>"
+        trace["hovertext"] = [[f"<b>{_wrap(rows[i].text, 50)}</b><br>vs<br><b>{_wrap(rows[j].text, 50)}</b>"
                                f"<br>cosine {matrix[i][j]:.3f}" for j in range(n)] for i in range(n)]
-        cells["hoverinfo"] = "text"
+        trace["hoverinfo"] = "text"
     else:
-        cells["hovertemplate"] = "%{y}<br>vs %{x}<br>cosine %{z:.3f}<extra></extra>"
-    fig = go.Figure(go.Heatmap(
-        z=matrix, x=ticks, y=ticks, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-        colorbar=dict(title=say("cosine")), texttemplate="%{z:.2f}" if n <= ANNOTATE_UP_TO else None,
-        textfont=dict(size=11), **cells))
+        trace["hovertemplate"] = "%{y}<br>vs %{x}<br>cosine %{z:.3f}<extra></extra>"
     step = max(1, n // 40)
     shown = ticks[::step]
-    fig.update_xaxes(tickvals=shown, ticktext=[t.split("·")[0] for t in shown], side="top", title="")
-    fig.update_yaxes(tickvals=shown, ticktext=shown, autorange="reversed")
-    _layout(fig, title, height=max(420, min(900, 140 + 28 * n)))
-    fig.update_layout(xaxis=dict(scaleanchor="y", constrain="domain"))
-    return fig
+    layout = _layout_of(title, height=max(420, min(900, 140 + 28 * n)))
+    layout["xaxis"] = {"tickvals": shown, "ticktext": [t.split("·")[0] for t in shown], "side": "top",
+                       "title": _text(""), "scaleanchor": "y", "constrain": "domain"}
+    layout["yaxis"] = {"tickvals": shown, "ticktext": shown, "autorange": "reversed"}
+    return Figure([trace], layout)
 
 
 def _token_ticks(tokens: list[str]) -> list[str]:
