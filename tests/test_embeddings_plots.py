@@ -1,4 +1,4 @@
-"""The map and the heatmap are written as plotly JSON without plotly's figure objects: each is a valid plotly
+"""The figures (map, heatmap, norms, attention) are written as plotly JSON without plotly's figure objects: each is a valid plotly
 figure already in the form plotly itself writes (plotly reads it back to the same JSON), and gr.Plot sends it
 as a plotly plot."""
 
@@ -54,6 +54,24 @@ def test_the_heatmap_is_plotly_json(n):
     assert trace["type"] == "heatmap" and trace["z"] == matrix and trace["colorscale"][0] == [0.0, "rgb(103,0,31)"]
     assert ("texttemplate" in trace) == (n <= plots.ANNOTATE_UP_TO)
     assert ("hovertext" in trace) == (n <= plots.FULL_HOVER_UP_TO)
+
+
+@pytest.mark.parametrize("tokens,heads", [(5, 1), (13, 4), (9, 6)])
+def test_norms_and_attention_are_plotly_json(tokens, heads):
+    layers = 2
+    output = {"tokens": [f"t{i}" if i % 4 else " " for i in range(tokens)], "layers": layers, "heads": heads,
+              "attentions": [[[[((q + k + h) % 5) / 5 for k in range(tokens)] for q in range(tokens)]
+                              for h in range(heads)] for _ in range(layers)],
+              "hidden_norms": [[float(i + j) for j in range(tokens)] for i in range(layers + 1)]}
+    norms = plotly_reads_it_back(plots.norms(output, "norms"))
+    assert norms["data"][0]["y"][0] == "embeddings" and len(norms["data"][0]["y"]) == layers + 1
+    every = plotly_reads_it_back(plots.attention(output, 2, "all", "all heads"))
+    assert len(every["data"]) == heads and [a["text"] for a in every["layout"]["annotations"]] == \
+        [f"head {h}" for h in range(heads)]
+    assert {t["yaxis"] for t in every["data"]} == {"y"} | {f"y{h + 1}" for h in range(1, heads)}
+    for head in ("mean", "0"):
+        (trace,) = plotly_reads_it_back(plots.attention(output, 1, head, head))["data"]
+        assert len(trace["z"]) == tokens and ("texttemplate" in trace) == (tokens <= 12)
 
 
 def test_gradio_sends_it_as_a_plotly_plot():

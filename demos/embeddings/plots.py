@@ -36,14 +36,8 @@ def _wrap(text: str, width: int = 60) -> str:
     return "<br>".join(lines) if words else text
 
 
-def _layout(fig, title: str, height: int = 560) -> None:
-    fig.update_layout(template=TEMPLATE, font=FONT, title=dict(text=title, x=0.01, font=dict(size=15)),
-                      height=height, margin=dict(l=10, r=10, t=50 + 22 * title.count("<br>"), b=10),
-                      hoverlabel=dict(font=FONT))
-
-
 # ---- figures as plotly JSON ----------------------------------------------------------------------------------
-# The map and the heatmap are drawn for every run: they are written as the JSON plotly would make of them,
+# Every run draws its figures: they are written as the JSON plotly would make of them,
 # without plotly's figure objects (which validate every property and copy the whole template on each figure,
 # about 100 ms a figure here). Plot and browser get the same JSON as from go.Figure(...).to_json().
 class Figure:
@@ -82,7 +76,7 @@ def _text(text: str) -> dict:
 
 
 def _layout_of(title: str, height: int = 560) -> dict:
-    """_layout's properties, as plotly writes them."""
+    """The layout every figure shares: font, title, height and margins."""
     return {"font": dict(FONT), "title": {"text": title, "x": 0.01, "font": {"size": 15}}, "height": height,
             "margin": {"l": 10, "r": 10, "t": 50 + 22 * title.count("<br>"), "b": 10},
             "hoverlabel": {"font": dict(FONT)}}
@@ -183,20 +177,18 @@ def _token_ticks(tokens: list[str]) -> list[str]:
     return [f"{i}·{t if t.strip() else repr(t)}" for i, t in enumerate(tokens)]
 
 
-def norms(output: dict, title: str):
+def norms(output: dict, title: str) -> Figure:
     """Each token's hidden-state norm after each layer (row 0 = the embedding layer)."""
-    import plotly.graph_objects as go
-
     values = output["hidden_norms"]
     tokens = _token_ticks(output["tokens"])
     layers = [(say("embeddings") if i == 0 else say("layer {i}", i=i)) for i in range(len(values))]
-    fig = go.Figure(go.Heatmap(z=values, x=tokens, y=layers, colorscale="Viridis", colorbar=dict(title="‖h‖"),
-                               hovertemplate="%{y} · " + say("token") + " %{x}<br>" + say("norm")
-                               + " %{z:.2f}<extra></extra>"))
-    fig.update_xaxes(tickangle=-45 if len(tokens) > 12 else 0)
-    fig.update_yaxes(autorange="reversed")
-    _layout(fig, title, height=max(300, 120 + 34 * len(values)))
-    return fig
+    trace = {"z": values, "x": tokens, "y": layers, "colorscale": colorscale("Viridis"), "colorbar": {"title": _text("‖h‖")},
+             "hovertemplate": "%{y} · " + say("token") + " %{x}<br>" + say("norm") + " %{z:.2f}<extra></extra>",
+             "type": "heatmap"}
+    layout = _layout_of(title, height=max(300, 120 + 34 * len(values)))
+    layout["xaxis"] = {"tickangle": -45 if len(tokens) > 12 else 0}
+    layout["yaxis"] = {"autorange": "reversed"}
+    return Figure([trace], layout)
 
 
 def head_choices(heads: int) -> list[tuple[str, str]]:
@@ -206,8 +198,6 @@ def head_choices(heads: int) -> list[tuple[str, str]]:
 def attention(output: dict, layer: int, head: Any, title: str):
     """Attention weights of one layer (1-based): one head (query rows x key columns), the mean of the heads,
     or every head as small multiples."""
-    import plotly.graph_objects as go
-
     weights = output["attentions"][max(1, min(int(layer), output["layers"])) - 1]
     tokens = _token_ticks(output["tokens"])
     n = len(tokens)
@@ -215,30 +205,47 @@ def attention(output: dict, layer: int, head: Any, title: str):
     hover = "%{y} → %{x}<br>" + say("weight") + " %{z:.3f}<extra></extra>"
 
     if str(head) == "all":
-        from plotly.subplots import make_subplots
-
         heads = len(weights)
         cols = min(4, heads)
         rows = -(-heads // cols)
-        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[say("head {head}", head=h) for h in range(heads)],
-                            horizontal_spacing=0.03, vertical_spacing=0.08 if rows > 1 else 0.1)
+        layout = dict(_grid(rows, cols, tuple(say("head {head}", head=h) for h in range(heads))))
+        data = []
         for h, matrix in enumerate(weights):
-            fig.add_trace(go.Heatmap(z=matrix, x=tokens, y=tokens, zmin=0, zmax=1, colorscale="Blues",
-                                     showscale=h == 0, hovertemplate=hover, colorbar=dict(title=say("weight"))),
-                          row=h // cols + 1, col=h % cols + 1)
-        fig.update_xaxes(showticklabels=False)
-        fig.update_yaxes(showticklabels=False, autorange="reversed")
-        _layout(fig, title, height=60 + 230 * rows)
-        return fig
+            k = "" if h == 0 else str(h + 1)
+            data.append({"colorbar": {"title": _text(say("weight"))}, "colorscale": colorscale("Blues"),
+                         "hovertemplate": hover, "showscale": h == 0, "x": tokens, "y": tokens, "z": matrix,
+                         "zmax": 1, "zmin": 0, "type": "heatmap", "xaxis": f"x{k}", "yaxis": f"y{k}"})
+        for name, axis_layout in list(layout.items()):
+            if name.startswith("xaxis"):
+                layout[name] = {**axis_layout, "showticklabels": False}
+            elif name.startswith("yaxis"):
+                layout[name] = {**axis_layout, "showticklabels": False, "autorange": "reversed"}
+        layout |= _layout_of(title, height=60 + 230 * rows)
+        return Figure(data, layout)
     if str(head) == "mean":
         matrix = [[sum(w[q][k] for w in weights) / len(weights) for k in axis] for q in axis]
     else:
         matrix = weights[max(0, min(int(head), len(weights) - 1))]
-    fig = go.Figure(go.Heatmap(z=matrix, x=tokens, y=tokens, zmin=0, zmax=1, colorscale="Blues", hovertemplate=hover,
-                               colorbar=dict(title=say("weight")), texttemplate="%{z:.2f}" if n <= 12 else None,
-                               textfont=dict(size=10)))
-    fig.update_xaxes(side="top", title=say("key (attended to)"), tickangle=-45 if n > 12 else 0)
-    fig.update_yaxes(autorange="reversed", title=say("query (attending)"))
-    _layout(fig, title, height=max(480, min(900, 200 + 34 * n)))
-    fig.update_layout(xaxis=dict(scaleanchor="y", constrain="domain"))
-    return fig
+    trace = {"z": matrix, "x": tokens, "y": tokens, "zmin": 0, "zmax": 1, "colorscale": colorscale("Blues"),
+             "hovertemplate": hover, "colorbar": {"title": _text(say("weight"))}, "textfont": {"size": 10},
+             "type": "heatmap"}
+    if n <= 12:
+        trace["texttemplate"] = "%{z:.2f}"
+    layout = _layout_of(title, height=max(480, min(900, 200 + 34 * n)))
+    layout["xaxis"] = {"side": "top", "title": _text(say("key (attended to)")), "tickangle": -45 if n > 12 else 0,
+                       "scaleanchor": "y", "constrain": "domain"}
+    layout["yaxis"] = {"autorange": "reversed", "title": _text(say("query (attending)"))}
+    return Figure([trace], layout)
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(rows: int, cols: int, titles: tuple[str, ...]) -> dict:
+    """The layout of a rows x cols grid of small plots (axes' domains and anchors, the titles as annotations),
+    as plotly.subplots.make_subplots writes it."""
+    from plotly.subplots import make_subplots
+
+    grid = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), horizontal_spacing=0.03,
+                         vertical_spacing=0.08 if rows > 1 else 0.1)
+    layout = grid.to_plotly_json()["layout"]
+    layout.pop("template", None)
+    return layout
