@@ -336,8 +336,8 @@ def wire(
 
     all_outputs = [c for c in outputs if c not in deferred] + panels.components
     handler = gpu_wrapped(handler, all_outputs)  # under spaces.GPU on a ZeroGPU Space (core.hardware), else itself
-    if ctx.models.batches(task):  # let enough requests through at once to fill a batch (core.batching)
-        concurrency_limit = max(concurrency_limit, ctx.settings.max_batch)
+    if ctx.models.batches(task) and concurrency_id is None:  # enough requests at once to fill a batch
+        concurrency_limit = max(concurrency_limit, ctx.settings.max_batch)  # (a shared queue keeps its own)
     event = gr.on(
         triggers=[trigger] + list(triggers or []),
         fn=handler,
