@@ -385,3 +385,13 @@ def test_eight_api_clients_at_once_get_their_own_answers_from_shared_batches(bat
         same(raw, alone.run(TEXT_CLS, model, {"text": text}, {**TEXT_CLS.defaults(), "top_k": 2}).output)
     stats = batching_app.ctx.models.batcher.stats()
     assert stats["merged"] >= 1 and stats["largest"] >= 2, stats
+
+
+def test_the_queue_lets_a_full_batch_through(batching_app):
+    """Events of tasks that batch take --max-batch requests at once; the others keep a small limit, and the
+    queue's threads are not the bottleneck."""
+    events = {fn.api_name: fn for fn in batching_app.demo.fns.values()}
+    for api in ("text_classification", "image_classification", "automatic_speech_recognition"):
+        assert events[api].concurrency_limit >= batching_app.ctx.settings.max_batch == 16
+    assert events["text_generation"].concurrency_limit == 2  # streamed, one at a time per model anyway
+    assert batching_app.demo.max_threads >= 3 * 16
