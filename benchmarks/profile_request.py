@@ -1,8 +1,8 @@
 """Where one API request's time goes: prints a per-stage breakdown in ms, asserts nothing.
 
 Starts the app in-process on the offline pack, and beside it gradio's floor (a bare gradio app with a trivial
-function behind the same kind of event), then for /embed (MiniLM, one short sentence) and
-/image_classification (EfficientNet-Lite0, cheetah.jpg):
+function behind the same kind of event), then for /embed (MiniLM, one short sentence),
+/image_classification (EfficientNet-Lite0, cheetah.jpg) and /project (the Embeddings tab's Run, five rows):
 
 1. over HTTP: N sequential gradio_client requests to each, their round trips (median), the time the client
    spends downloading output files, and the size of the answer's data;
@@ -39,6 +39,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 SENTENCE = "The cat sleeps on the sofa."
+ROWS = ("animal | The cat sleeps on the sofa.\nanimal | 고양이가 소파 위에서 자고 있다.\n"
+        "money | Stocks fell sharply today.\nmoney | 오늘 주식 시장이 크게 하락했다.\nfood | I baked bread.")
 TIMES: dict[str, list[float]] = defaultdict(list)
 SIZES: list[int] = []
 _LOCK = threading.Lock()
@@ -110,7 +112,7 @@ def instrument() -> None:
     wire = core.ui.wire
 
     def timed_wire(ctx, task, trigger, fields, model, render, panels, outputs, **kw):
-        if task.id in ("embed", "image-classification"):
+        if task.id in ("embed", "image-classification", "project"):
             object.__setattr__(task, "run", timed("app: task.run (the model)", task.run))
             if task.batch is not None:
                 object.__setattr__(task, "batch", timed("app: task.run (the model)", task.batch))
@@ -142,7 +144,7 @@ def main() -> None:
     args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     args.add_argument("--pack", default=str(ROOT / "pack"))
     args.add_argument("--requests", type=int, default=30)
-    args.add_argument("--only", default="embed,image_classification")
+    args.add_argument("--only", default="embed,image_classification,project")
     args.add_argument("--lang", default="en", help="the requests' Accept-Language: en or ko")
     args.add_argument("--cprofile", default="", help="an endpoint whose in-thread runs cProfile prints")
     opts = args.parse_args()
@@ -180,6 +182,12 @@ def main() -> None:
             floor=lambda: floor_client.predict(SENTENCE, api_name="/embed_floor"),
             inline=(built.demo, "embed", [SENTENCE, None, None, "auto", -1, False, 32, minilm]),
             floor_inline=(floor, "embed_floor", [SENTENCE])),
+        "project": dict(  # the Embeddings tab's Run: the map (and, on the page, the heatmap and the vectors)
+            app=lambda: client.predict(text=ROWS, file=None, images=None, model=minilm, api_name="/project"),
+            floor=lambda: floor_client.predict(ROWS, api_name="/embed_floor"),
+            inline=(built.demo, "project", [ROWS, None, None, "auto", -1, False, 32, "PCA", "2", 0, 30.0, 15, 0.1,
+                                            "cosine", minilm]),
+            floor_inline=(floor, "embed_floor", [ROWS])),
         "image_classification": dict(
             app=lambda: client.predict(image=handle_file(sample("cheetah")), model=effnet,
                                        api_name="/image_classification"),
@@ -216,6 +224,8 @@ def measure_http(app, floor, n: int) -> dict:
             out[side]["wall"].append(time.perf_counter() - start)
             for k, v in TIMES.items():
                 out[side]["times"][k] += v
+            model = sum(TIMES.get("app: task.run (the model)", ()))
+            out[side].setdefault("without model", []).append(out[side]["wall"][-1] - model)
             out[side]["sizes"] += SIZES
     return out
 
@@ -284,6 +294,11 @@ def report(name: str, n: int, http: dict, inline: dict) -> None:
           f"process_api {server - model - floor_server:.1f} ms over the floor's; the client downloading output files "
           f"{per_request(app['times'], 'client: downloading output files', n):.1f} ms; answer's data "
           f"{statistics.median(app['sizes']):.0f} bytes (floor {statistics.median(floor['sizes']):.0f})")
+    rest, floor_rest = app["without model"], floor["without model"]
+    print(f"  per request, the round trip without its model call: app median {statistics.median(rest) * 1000:.1f} ms "
+          f"(fastest {min(rest) * 1000:.1f}), floor median {statistics.median(floor_rest) * 1000:.1f} ms (fastest "
+          f"{min(floor_rest) * 1000:.1f}): the app adds {(statistics.median(rest) - statistics.median(floor_rest)) * 1000:.1f}"
+          f" ms (fastest to fastest {(min(rest) - min(floor_rest)) * 1000:.1f} ms)")
     times, floor_times = inline["app"]["times"], inline["floor"]["times"]
     model = per_request(times, "app: task.run (the model)", n)
     own = per_request(times, "gradio: process_api (all)", n) - model
