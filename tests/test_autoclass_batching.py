@@ -201,7 +201,7 @@ def test_summarization_beams_greedy_and_truncation(manager, tiny, model):
 
 def test_summarization_with_the_pipeline_defaults(manager, tiny):
     bundle = loaded(manager, SUMMARIZATION, tiny["bart-seq2seq"])
-    check(SUMMARIZATION, bundle, TEXTS)
+    check(SUMMARIZATION, bundle, TEXTS[:2])  # 4 beams, up to 256 new tokens
 
 
 @pytest.mark.parametrize("model, src, tgt", [("t5-seq2seq", "en", "de"), ("t5-seq2seq", "en", "fr"),
@@ -266,6 +266,8 @@ def test_visual_question_answering(manager, tiny, photos, model, top_k, monkeypa
         monkeypatch.setattr(bundle.model.generation_config, "max_new_tokens", 10)
     requests = [{"image": photo, "question": q} for photo, q in zip(photos, VQA_QUESTIONS)]
     requests += [{"image": photos[0], "question": "Is it red?"}, {"image": photos[-1], "question": "Is it red?"}]
+    if model == "blip-vqa":  # time: five requests, two of them with questions of one length
+        requests = requests[2:]
     check(VQA, bundle, requests, top_k=top_k)
     if model == "vilt-vqa":  # one forward pass for all
         assert batch_calls(VQA, bundle, bundle.model, requests, top_k=top_k) == 1
