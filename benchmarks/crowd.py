@@ -10,9 +10,10 @@ Three servers answer the same calls, one after the other, in one run:
 Both gradio apps use gradio's defaults (one event at a time, as `gr.Blocks` gives it).
 
 Workloads: `/embed` with one short distinct sentence per client on the pack's all-MiniLM-L6-v2, and
-`/image_classification` with gradio's cheetah photo on the pack's efficientnet_lite0. Each round starts every
-client at once (a barrier) and ends with the last answer; throughput = clients / that time, the median of the
-rounds; p50/p95 over every request of every round.
+`/image_classification` with gradio's cheetah photo on the pack's efficientnet_lite0. The three servers run at
+once and take turns, round by round (so a change in the machine's load hits each alike). Each round starts
+every client at once (a barrier) and ends with the last answer; throughput = clients / that time, the median
+of the rounds; p50/p95 over every request of every round.
 
     python benchmarks/crowd.py [--pack pack] [--clients 16,32] [--rounds 3] [--only embed,image] [--quick]
                                [--app-args "--max-batch 16 --batch-window-ms 5"]
@@ -21,6 +22,7 @@ rounds; p50/p95 over every request of every round.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import statistics
@@ -214,8 +216,12 @@ def main() -> None:
             raise SystemExit(f"{pack / name} missing: run `python app.py offline-pack {pack}` first")
 
     results: dict[tuple[str, int], dict[str, tuple]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for server in [k for k in ("floor", "naive", "app") if k in args.servers.split(",")]:
+    names = [k for k in ("floor", "naive", "app") if k in args.servers.split(",")]
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        from gradio_client import Client
+
+        urls, jobs = {}, {}
+        for server in names:  # all up at once: their rounds alternate, so a change of load hits each alike
             port = free_port()
             if server == "app":
                 cmd = [sys.executable, "app.py", "--port", str(port), "--models-dir", str(pack), "--offline",
@@ -226,17 +232,23 @@ def main() -> None:
                 script.write_text(source.format(port=port, minilm=str(pack / "all-MiniLM-L6-v2"),
                                                 effnet=str(pack / "efficientnet_lite0")))
                 cmd = [sys.executable, str(script)]
-            jobs = calls(pack, server)
-            with Server(cmd, port) as srv:
-                from gradio_client import Client
-
-                warm = Client(srv.url, verbose=False, httpx_kwargs={"timeout": 120})
-                for w in workloads:
-                    for i in range(2):  # load the model and warm it, outside the measurement
-                        jobs[w](warm, -1 - i)
-                    for n in sizes:
-                        results.setdefault((w, n), {})[server] = crowd(srv.url, jobs[w], n, rounds)
-                        print(f"  {server:5} {w:5} {n:2} clients: {results[(w, n)][server][0]:.1f} req/s", flush=True)
+            urls[server] = stack.enter_context(Server(cmd, port)).url
+            jobs[server] = calls(pack, server)
+            warm = Client(urls[server], verbose=False, httpx_kwargs={"timeout": 120})
+            for w in workloads:
+                for i in range(2):  # load the model and warm it, outside the measurement
+                    jobs[server][w](warm, -1 - i)
+        for w in workloads:
+            for n in sizes:
+                got = {server: ([], [], 0) for server in names}
+                for _ in range(rounds):
+                    for server in names:
+                        rate, times, failures = crowd(urls[server], jobs[server][w], n, 1)
+                        rates, all_times, failed = got[server]
+                        got[server] = ([*rates, rate], [*all_times, *times], failed + failures)
+                results[(w, n)] = {server: (statistics.median(r), t, f) for server, (r, t, f) in got.items()}
+                print(f"  {w:5} {n:2} clients: " + ", ".join(f"{k} {v[0]:.1f} req/s" for k, v in
+                                                            results[(w, n)].items()), flush=True)
 
     print(f"\ncrowd: {os.cpu_count()} cores, {rounds} round(s) per row, one item per client; "
           f"app flags: {args.app_args or '(defaults)'}")
