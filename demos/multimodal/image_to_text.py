@@ -39,14 +39,44 @@ def call_of(inputs: dict, params: dict, generation: dict) -> tuple[str, dict]:
     return inputs["text"].strip(), {**length_kwargs(params["max_new_tokens"], generation), "return_tensors": True}
 
 
+def captions(pipe, images: list, prompts: list[str], kwargs: dict) -> list[list[dict]]:
+    """run's result for each (image, prompt): one pipeline call for all of them."""
+    many = len(prompts) > 1
+    out = pipe(images=images if many else images[0], text=prompts if many else prompts[0], **kwargs)
+    return [[{"input_text": o["input_text"],
+              "generated_text": pipe.tokenizer.decode(o["generated_token_ids"], skip_special_tokens=True)}]
+            for o in out]
+
+
+def batch(pipe, inputs_list: list[dict], params: dict) -> list[list[dict]]:
+    """run's result per request, captioned together. Only prompts of the same length in tokens share a call:
+    the pipeline pads a list of prompts on the right and the decoder reads on after the padding, which changes
+    the caption. Images share a call when the image processor makes every image one size."""
+    from core.batching import fixed_image_size
+
+    generation = pipe.model.generation_config.to_dict() if pipe.model.generation_config is not None else {}
+    fixed = fixed_image_size(getattr(pipe, "image_processor", None))
+    groups: dict[tuple, list[int]] = {}
+    calls = []
+    for i, inputs in enumerate(inputs_list):
+        prompt, kwargs = call_of(inputs, params, generation)
+        image = model_image(inputs["image"])
+        calls.append((image, prompt, kwargs))
+        key = (len(pipe.tokenizer(prompt)["input_ids"]) if len(inputs_list) > 1 else 0,
+               None if fixed else image.size)
+        groups.setdefault(key, []).append(i)
+    results: list = [None] * len(inputs_list)
+    for members in groups.values():
+        out = captions(pipe, [calls[i][0] for i in members], [calls[i][1] for i in members], calls[members[0]][2])
+        for i, result in zip(members, out):
+            results[i] = result
+    return results
+
+
 def run(pipe, inputs: dict, params: dict) -> list[dict]:
     """[{"input_text": prompt, "generated_text": the whole sequence decoded (the prompt as the tokenizer reads
     it, then the caption)}]"""
-    generation = pipe.model.generation_config.to_dict() if pipe.model.generation_config is not None else {}
-    prompt, kwargs = call_of(inputs, params, generation)
-    out = pipe(images=model_image(inputs["image"]), text=prompt, **kwargs)
-    return [{"input_text": o["input_text"],
-             "generated_text": pipe.tokenizer.decode(o["generated_token_ids"], skip_special_tokens=True)} for o in out]
+    return batch(pipe, [inputs], params)[0]
 
 
 def code(ref, inputs: dict, params: dict, place) -> str:
@@ -116,6 +146,7 @@ TASK = TaskSpec(
     default_model="Salesforce/blip-image-captioning-base",
     models=("Salesforce/blip-image-captioning-large",),
     run=run,
+    batch=batch,
     code=code,
     inputs=(
         image_field(),
