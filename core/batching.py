@@ -1,7 +1,8 @@
 """Cross-request batching: requests for one loaded model that arrive together run as one batched call.
 
 A Batcher has no thread of its own (leader-follower): a request joins the open group of its key; the first
-one is the group's leader, waits up to the window (or until the group is full), takes the model's lock,
+one is the group's leader, waits up to the window (or until the group is full, or holds every request now in
+flight on that model: a request that comes alone does not wait at all), takes the model's lock,
 closes the group and runs one call for everyone in it. While that call runs, new arrivals gather in the
 next group, whose leader waits for the lock, so under load batches fill by themselves. Each waiter gets its
 own result; when a batched call raises, every request of it is run again alone (in its own thread, under
@@ -88,6 +89,10 @@ class Batcher:
         self.max_batch = max(1, int(max_batch))
         self._lock = threading.Lock()
         self._open: dict[Hashable, _Group] = {}
+        self._flying: dict[Hashable, int] = {}  # model -> requests between flying()'s enter and exit
+        self._pending = 0  # requests submitted whose call has not started
+        self._go = threading.Event()  # cleared by held(): leaders wait, as they do for a busy model
+        self._go.set()
         self.batches = 0   # calls run (a lone request's call counts)
         self.items = 0     # requests answered through them
         self.merged = 0    # calls that answered two requests or more
@@ -103,11 +108,41 @@ class Batcher:
             return {"batches": self.batches, "items": self.items, "merged": self.merged,
                     "largest": self.largest, "retried": self.retried}
 
+    def waiting(self) -> int:
+        """How many requests sit in groups that have not started their call yet."""
+        with self._lock:
+            return self._pending
+
+    @contextlib.contextmanager
+    def held(self):
+        """Leaders wait (as for a model that is busy with another batch) until the block ends: tests and
+        benchmarks use it to let concurrent requests meet whatever the threads' timing."""
+        self._go.clear()
+        try:
+            yield self
+        finally:
+            self._go.set()
+
+    @contextlib.contextmanager
+    def flying(self, model: Hashable):
+        """Count a request as in flight on model for the block's length (its whole run, preprocessing
+        included): a leader waits the window only while some of them have not joined its group yet."""
+        with self._lock:
+            self._flying[model] = self._flying.get(model, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._flying[model] -= 1
+                if not self._flying[model]:
+                    del self._flying[model]
+
     def submit(self, key: Hashable, item: Any, run_many: Callable[[list], list], run_one: Callable[[Any], Any],
-               lock, size: int = 1) -> tuple[Any, int]:
+               lock, size: int = 1, model: Hashable | None = None) -> tuple[Any, int]:
         """(result of item, how many requests shared its call). run_many(items) -> one result per item;
         run_one(item) -> item's result alone (a group of one, and the retry of a batch that raised); both run
-        under `lock`. size: how many model inputs the item holds (a group closes at max_batch of them)."""
+        under `lock`. size: how many model inputs the item holds (a group closes at max_batch of them). model:
+        the key flying() counts requests under; without it the leader always waits the whole window."""
         with self._lock:
             group = self._open.get(key)
             leader = group is None
@@ -115,11 +150,14 @@ class Batcher:
                 group = self._open[key] = _Group()
             index = len(group.items)
             group.items.append(item)
+            self._pending += 1
             group.size += size
             if group.size >= self.max_batch:
                 group.closed = True
                 del self._open[key]
                 group.full.set()
+            elif model is not None and len(group.items) >= self._flying.get(model, 0):
+                group.full.set()  # nobody else is on its way: the leader need not wait (later ones may still join)
         if leader:
             self._lead(key, group, run_many, run_one, lock)
         else:
@@ -134,6 +172,7 @@ class Batcher:
     def _lead(self, key, group: _Group, run_many, run_one, lock) -> None:
         if self.window:
             group.full.wait(self.window)
+        self._go.wait()
         try:
             with lock:
                 with self._lock:
@@ -142,6 +181,7 @@ class Batcher:
                         if self._open.get(key) is group:
                             del self._open[key]
                     items = list(group.items)
+                    self._pending -= len(items)
                 try:
                     if len(items) == 1:
                         group.results = [run_one(items[0])]
@@ -360,6 +400,6 @@ class PipelineProxy:
             return results
 
         result, shared = self._batcher.submit(key, (inputs, listed, kwargs), run_many, run_one, self._lock,
-                                              size=len(inputs) if listed else 1)
+                                              size=len(inputs) if listed else 1, model=self._key)
         self.shared = max(self.shared, shared)
         return result

@@ -394,7 +394,8 @@ class ModelManager:
             if self.batches(task):
                 # the model's lock is taken per real call (by the proxy or the batcher), not for the whole run;
                 # the deadline and limits hold in this thread, which runs the batch when it leads one
-                with deadline.within(self.settings.timeout), limits.active(self.settings.limits):
+                with deadline.within(self.settings.timeout), limits.active(self.settings.limits), \
+                        self.batcher.flying(entries[0].key):
                     start = time.perf_counter()
                     output, shared = self._run_batched(task, entries[0], inputs, params)
                     seconds = time.perf_counter() - start
@@ -436,7 +437,7 @@ class ModelManager:
             with entry.lock:
                 return task.run(entry.obj, inputs, params), 1
         return self.batcher.submit(key, inputs, lambda many: task.batch(entry.obj, many, params),
-                                   lambda one: task.run(entry.obj, one, params), entry.lock)
+                                   lambda one: task.run(entry.obj, one, params), entry.lock, model=entry.key)
 
     def stream(self, task: TaskSpec, model: str | list[str], inputs: dict, params: dict, *,
                report=None) -> Iterator[RunResult]:

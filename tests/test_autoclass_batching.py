@@ -26,6 +26,7 @@ from demos.text.text2text_generation import TASK as TEXT2TEXT
 from demos.text.translation import TASK as TRANSLATION
 from demos.vision.image_backbone import TASK as BACKBONE
 from demos.vision.image_to_image import TASK as IMAGE_TO_IMAGE
+from tests.concurrency import meet
 from tests.text_reading import LONG
 
 SENTENCES = ["Hi.", "The stock market crashed today after a long and very nervous week of trading.",
@@ -343,8 +344,10 @@ def at_once(manager, task, model, requests: list[dict], params: dict) -> list:
             results[i] = exc
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
-    for t in threads:
-        t.start()
+    with manager.batcher.held():  # as if the model were busy: the requests meet whatever the threads' timing
+        for t in threads:
+            t.start()
+        meet(manager, threads)
     for t in threads:
         t.join()
     return results

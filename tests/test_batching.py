@@ -32,6 +32,7 @@ from demos.vision.object_detection import TASK as DETECT
 from demos.vision.zero_shot_image_classification import TASK as ZS_IMAGE
 from demos.vision.zero_shot_object_detection import TASK as ZS_DETECT
 from tests.audio_files import shared_speech_files
+from tests.concurrency import meet
 
 WINDOW_MS = 300  # long enough that requests started together surely meet
 
@@ -78,8 +79,10 @@ def together(manager, requests: list[tuple]) -> list:
             out[i] = exc
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(len(requests))]
-    for t in threads:
-        t.start()
+    with manager.batcher.held():  # as if the model were busy: the requests meet whatever the threads' timing
+        for t in threads:
+            t.start()
+        meet(manager, threads)
     for t in threads:
         t.join(timeout=300)
     return out
@@ -287,6 +290,23 @@ def test_concurrent_first_requests_load_once(tiny_root, pack_dir, tiny):
     assert manager.loads == 1 and sum(r.details["load"] != "cached" for r in results) == 1
 
 
+def test_a_request_that_comes_alone_does_not_wait_for_the_window(tiny_root, pack_dir, tiny):
+    """The window is for requests in flight to meet: with nobody else on the model, a request runs at once
+    (a window of 8 s would show in its time), and requests that meet still merge."""
+    manager = ModelManager(settings_for(tiny_root, pack_dir, batch_window_ms=8000))
+    cases = ((TEXT_CLS, str(tiny["bert-seqcls"]), {"text": "alone"}),
+             (FILL, str(tiny["roberta-mlm"]), {"text": "paris is the <mask> of france."}))
+    for task, model, inputs in cases:
+        manager.run(task, model, inputs, task.defaults())  # loaded
+        start = time.monotonic()
+        manager.run(task, model, inputs, task.defaults())
+        assert time.monotonic() - start < 4
+    model = cases[0][1]
+    results, moved = stats_after(manager, lambda: together(manager, [(TEXT_CLS, model, {"text": f"t {i}"}, {})
+                                                                     for i in range(3)]))
+    assert moved["merged"] == 1 and all(r.details["batched_requests"] == 3 for r in results)
+
+
 def test_a_slow_download_does_not_hold_up_a_load_of_a_local_model(tiny_root, pack_dir, tiny, monkeypatch):
     """Model X's files take 4 s to come from the Hub (the Hub is unreachable here: download is slowed in
     place of it); a load of local model Y meanwhile ends in its own time."""
@@ -376,8 +396,10 @@ def test_eight_api_clients_at_once_get_their_own_answers_from_shared_batches(bat
                                     model=model, api_name="/text_classification")
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(texts))]
-    for t in threads:
-        t.start()
+    with batching_app.ctx.models.batcher.held():
+        for t in threads:
+            t.start()
+        meet(batching_app.ctx.models, threads, timeout=60)
     for t in threads:
         t.join(timeout=120)
     for text, answer in zip(texts, out):
