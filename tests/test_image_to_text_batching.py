@@ -13,6 +13,7 @@ from PIL import Image
 from core.errors import UserError
 from demos.multimodal.common import picture
 from demos.multimodal.image_to_text import TASK
+from tests.concurrency import meet
 
 PROMPTS = ("", "a picture of", "A  Picture of", "what is", "a photography of", "")
 PICTURES = ("chelsea", "astronaut", "coffee", "cheetah", "bus", "text.png")
@@ -149,8 +150,10 @@ def at_once(manager, model, requests: list[dict], params: dict) -> list:
             results[i] = exc
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
-    for t in threads:
-        t.start()
+    with manager.batcher.held():  # as if the model were busy: the requests meet whatever the threads' timing
+        for t in threads:
+            t.start()
+        meet(manager, threads)
     for t in threads:
         t.join()
     return results
