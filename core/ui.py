@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from core.errors import UserError
-from core.hardware import gpu_wrapped
+from core.hardware import gpu_wrapped, zero_gpu
 from core.i18n import Translator, language_of, speaking, translate, translate_detail
 from core.jsonable import jsonable
 from core.models import ModelManager, RunResult
@@ -285,7 +285,10 @@ def wire(
     components = [fields[n] for n in names] + pickers
     ctx.wired[task.id] = dict(fields)
 
-    deferred = [c for c in outputs if c in (later or ())]
+    # on ZeroGPU the handler runs in a worker process (spaces.GPU): what it keeps for a follow-up event stays
+    # there, so the `later` outputs are made with the answer and sent as ordinary outputs
+    eager = [c for c in outputs if c in (later or ())] if zero_gpu() else []
+    deferred = [] if eager else [c for c in outputs if c in (later or ())]
 
     def call_of(args) -> tuple[Any, dict, dict, str, str | None]:
         """(model id or ids, inputs, params, language, session) from gradio's positional args (request last)."""
@@ -304,6 +307,7 @@ def wire(
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
             drawn = render(result)
             makers = {c: drawn.pop(c) for c in deferred if c in drawn}
+            drawn.update({c: _made(drawn[c]) for c in eager if c in drawn})
             values = {**shown(drawn, lang), **panels.values(result, lang)}
         values[panels.notes] = _NOTES.value(session, panels.notes, values[panels.notes])
         if makers and session is not None:

@@ -58,7 +58,8 @@ for f in built.demo.fns.values():
         "task": f.api_name in tasks, "wrapped": hasattr(gpu, "zerogpu"),
         "generator": inspect.isgeneratorfunction(f.fn),
         "streams": f.api_name in tasks and tasks[f.api_name].stream is not None,
-        "params": list(inspect.signature(f.fn).parameters)}
+        "params": list(inspect.signature(f.fn).parameters),
+        "outputs": [type(o).__name__ for o in f.outputs]}
 out = {"before": before, "after_prepare": after_prepare, "cuda": cuda, "events": events,
        "settings": {"device": settings.device, "max_batch": settings.max_batch, "timeout": settings.timeout},
        "spaces_loaded": "spaces" in sys.modules, "reports": reports}
@@ -150,6 +151,9 @@ def test_on_zero_gpu_every_task_event_runs_under_spaces_gpu(spaces_dir, pack_dir
     for name, e in task_events.items():  # gradio still sees the handler's parameters and its streaming
         assert e["generator"] == e["streams"], name
         assert e["params"][-2:] == ["request", "progress"] and "model" in e["params"], name
+    # the downloads a follow-up event makes elsewhere come with the answer (a worker process keeps nothing)
+    assert "File" not in off["events"]["embed"]["outputs"] and "File" in events["embed"]["outputs"]
+    assert [o for o in events["embed"]["outputs"] if o != "File"] == off["events"]["embed"]["outputs"]
     assert out["reports"] == ["/startup-report"]  # spaces found GPU functions when the app launched
     # through spaces.GPU's wrapper (as a worker process runs it) the API answers as it does off a Space
     assert untimed(out["tokenize"]) == untimed(off["tokenize"]) and "토" in json.dumps(out["tokenize"], ensure_ascii=False)
