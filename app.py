@@ -108,9 +108,6 @@ def build_app(settings: Settings, manager=None) -> App:
     if settings.offline:
         subtitle += " · offline: local and cached models only"
     with gr.Blocks(title="Transformers Playground") as demo:
-        # queue() rebuilds gradio's server app from the whole config: set before the widgets, it costs nothing
-        # events of tasks that batch across requests raise their own limit to --max-batch (core.ui.wire)
-        demo.queue(default_concurrency_limit=2)
         gr.Markdown(tr("# 🤗 Transformers Playground"), elem_id="title")
         gr.Markdown(tr(subtitle), elem_id="subtitle")
         with gr.Tabs(overflow_behavior="wrap"):

@@ -194,6 +194,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def quiet_environment(settings: Settings | None = None) -> None:
     """Turn off telemetry and update checks (and the Hub, when offline) before gradio/transformers load."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # events without their own concurrency_limit (pickers' follow-ups...) run two at a time; a task's event
+    # sets its own (core.ui.wire: more for tasks that batch). Said by environment, not by demo.queue(), which
+    # would build gradio's server app once more at start-up
+    os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
