@@ -41,7 +41,82 @@ def _signatures_once() -> None:
                 fn.__signature__ = inspect.signature(fn)
 
 
+class _LazyConfigs(dict):
+    """A session's per-block configs (gradio's SessionState.config_values), each computed when first read."""
+
+    def __init__(self, blocks_config, keys):
+        super().__init__()
+        self._blocks_config, self._pending = blocks_config, dict.fromkeys(keys)
+
+    def _compute(self, key) -> None:
+        if self._pending.pop(key, 0) is None:
+            dict.__setitem__(self, key, self._blocks_config.config_for_block(key, [], self._blocks_config.blocks[key]))
+
+    def _fill(self) -> None:
+        for key in list(self._pending):
+            self._compute(key)
+
+    def __missing__(self, key):
+        if key not in self._pending:
+            raise KeyError(key)
+        self._compute(key)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or key in self._pending
+
+    def __setitem__(self, key, value) -> None:
+        self._pending.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._pending)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def keys(self):
+        self._fill()
+        return dict.keys(self)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+
+def _lazy_session_configs() -> None:
+    """gradio 6.31 computes every block's config for each new session (kept for deep links), ~80 ms for this
+    app's ~960 blocks, on each student's first request: with a class arriving at once that was most of the
+    server's work. Each block's config is computed when first read instead (deep links read them all), which
+    gives the same configs. Only for the gradio release whose SessionState.__init__ this mirrors."""
+    from gradio import state_holder
+
+    if gr.__version__ != "6.31.0":
+        return
+    import copy
+    import os
+
+    def __init__(self, blocks):
+        self.blocks_config = copy.copy(blocks.default_config)
+        self.config_values = _LazyConfigs(self.blocks_config, [k for k in self.blocks_config.blocks if k in blocks.blocks])
+        self.state_data = {}
+        self._state_ttl = {}
+        self.is_closed = False
+        self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+
+    state_holder.SessionState.__init__ = __init__
+
+
 _signatures_once()
+_lazy_session_configs()
 
 
 @dataclass(frozen=True)
