@@ -92,7 +92,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--batch-window-ms", type=float, default=float(_env("BATCH_WINDOW_MS", "5")), metavar="MS",
-        help="how long a request waits for others to the same model and settings, to run them as one batch "
+        help="how long a request waits, at most, for the others already in flight on its model (same settings) "
+             "to run them as one batch; one that comes alone does not wait "
              f"(0 to {MAX_WINDOW_MS:g}; env PLAYGROUND_BATCH_WINDOW_MS; 5)",
     )
     parser.add_argument(
