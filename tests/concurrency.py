@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import threading
 import time
+
+
+def together(manager, requests: list[tuple]) -> list:
+    """manager.run of every (task, model, inputs, params) from its own thread, all started at once; the batcher's
+    leaders wait, as for a busy model, until every request waits for a batch (or was refused before one), so
+    the requests meet whatever the threads' timing. One RunResult or exception per request."""
+    start = threading.Barrier(len(requests))
+    out: list = [None] * len(requests)
+
+    def go(i):
+        task, model, inputs, params = requests[i]
+        start.wait()
+        try:
+            out[i] = manager.run(task, str(model), inputs, params)
+        except Exception as exc:  # noqa: BLE001 - the test looks at each request's own exception
+            out[i] = exc
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(requests))]
+    with manager.batcher.held():
+        for t in threads:
+            t.start()
+        meet(manager, threads)
+    for t in threads:
+        t.join(timeout=300)
+    return out
 
 
 def meet(manager, threads, timeout: float = 20) -> None:

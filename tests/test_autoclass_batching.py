@@ -26,7 +26,7 @@ from demos.text.text2text_generation import TASK as TEXT2TEXT
 from demos.text.translation import TASK as TRANSLATION
 from demos.vision.image_backbone import TASK as BACKBONE
 from demos.vision.image_to_image import TASK as IMAGE_TO_IMAGE
-from tests.concurrency import meet
+from tests.concurrency import together
 from tests.text_reading import LONG
 
 SENTENCES = ["Hi.", "The stock market crashed today after a long and very nervous week of trading.",
@@ -329,28 +329,9 @@ def batching_manager(tiny_root, pack_dir):
 
 
 def at_once(manager, task, model, requests: list[dict], params: dict) -> list:
-    """manager.run of every request from its own thread, all started together: RunResults or UserErrors."""
-    import threading
-
-    manager.get(task.loader, str(model))  # loaded before: the window is for the requests, not the load
-    start = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def one(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = manager.run(task, str(model), requests[i], params)
-        except UserError as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
-    with manager.batcher.held():  # as if the model were busy: the requests meet whatever the threads' timing
-        for t in threads:
-            t.start()
-        meet(manager, threads)
-    for t in threads:
-        t.join()
-    return results
+    """manager.run of every request from its own thread, all started together: RunResults or exceptions."""
+    manager.get(task.loader, str(model))  # loaded before: the batch is for the requests, not the load
+    return together(manager, [(task, model, request, params) for request in requests])
 
 
 def test_concurrent_requests_share_one_batch_and_keep_their_answers(batching_manager, manager, pack_dir, tiny,

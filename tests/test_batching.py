@@ -32,7 +32,7 @@ from demos.vision.object_detection import TASK as DETECT
 from demos.vision.zero_shot_image_classification import TASK as ZS_IMAGE
 from demos.vision.zero_shot_object_detection import TASK as ZS_DETECT
 from tests.audio_files import shared_speech_files
-from tests.concurrency import meet
+from tests.concurrency import meet, together
 
 WINDOW_MS = 300  # long enough that requests started together surely meet
 
@@ -62,29 +62,6 @@ def pictures(tmp_path_factory) -> dict[str, str]:
         path = folder / f"{name}.png"
         Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(path)
         out[name] = str(path)
-    return out
-
-
-def together(manager, requests: list[tuple]) -> list:
-    """manager.run for every (task, model, inputs, params) at once, one thread each: RunResult or exception."""
-    start = threading.Barrier(len(requests))
-    out: list = [None] * len(requests)
-
-    def go(i):
-        task, model, inputs, params = requests[i]
-        start.wait()
-        try:
-            out[i] = manager.run(task, model, inputs, {**task.defaults(), **params})
-        except Exception as exc:  # noqa: BLE001 - the test looks at each request's own exception
-            out[i] = exc
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(requests))]
-    with manager.batcher.held():  # as if the model were busy: the requests meet whatever the threads' timing
-        for t in threads:
-            t.start()
-        meet(manager, threads)
-    for t in threads:
-        t.join(timeout=300)
     return out
 
 

@@ -5,15 +5,13 @@ concurrent requests share one call."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PIL import Image
 
 from core.errors import UserError
 from demos.multimodal.common import picture
 from demos.multimodal.image_to_text import TASK
-from tests.concurrency import meet
+from tests.concurrency import together
 
 PROMPTS = ("", "a picture of", "A  Picture of", "what is", "a photography of", "")
 PICTURES = ("chelsea", "astronaut", "coffee", "cheetah", "bus", "text.png")
@@ -137,26 +135,9 @@ def batching_manager(tiny_root, pack_dir):
 
 
 def at_once(manager, model, requests: list[dict], params: dict) -> list:
-    """manager.run of every request from its own thread, all started together: RunResults or UserErrors."""
-    manager.get(TASK.loader, str(model))  # loaded before: the window is for the requests, not the load
-    start = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def one(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = manager.run(TASK, str(model), requests[i], params)
-        except UserError as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
-    with manager.batcher.held():  # as if the model were busy: the requests meet whatever the threads' timing
-        for t in threads:
-            t.start()
-        meet(manager, threads)
-    for t in threads:
-        t.join()
-    return results
+    """manager.run of every request from its own thread, all started together: RunResults or exceptions."""
+    manager.get(TASK.loader, str(model))  # loaded before: the batch is for the requests, not the load
+    return together(manager, [(TASK, model, request, params) for request in requests])
 
 
 def test_concurrent_requests_share_a_call_and_keep_their_captions(batching_manager, manager, seeing_blip):
