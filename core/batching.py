@@ -22,35 +22,6 @@ from typing import Any
 _MISSING = object()
 
 
-class ModelLock:
-    """A loaded model's lock: re-entrant (a run's tokenizer call may come while its thread holds it), and able
-    to say whether some thread holds it (threading.RLock cannot before Python 3.14)."""
-
-    def __init__(self):
-        self._lock = threading.RLock()
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        return self._lock.acquire(blocking, timeout)
-
-    def release(self) -> None:
-        self._lock.release()
-
-    def __enter__(self):
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._lock.release()
-
-    def locked(self) -> bool:
-        if self._lock._is_owned():
-            return True
-        if self._lock.acquire(blocking=False):
-            self._lock.release()
-            return False
-        return True
-
-
 class Unmergeable(Exception):
     """A value that cannot be part of a batching key."""
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core import codegen, deadline, limits
-from core.batching import Batcher, ModelLock, PipelineProxy, Unmergeable, freeze
+from core.batching import Batcher, PipelineProxy, Unmergeable, freeze
 from core.errors import UserError, explain
 from core.loading import (
     Bundle,
@@ -54,7 +54,9 @@ class Entry:
     obj: Any
     info: dict
     nbytes: int
-    lock: ModelLock = field(default_factory=ModelLock)
+    # not re-entrant on purpose: a streamed run holds it across its yields, and gradio resumes a generator in
+    # whichever thread is free, so another thread must be able to release it (an RLock cannot be)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
