@@ -501,7 +501,8 @@ class _ClickTimeExamples(gr.helpers.Examples):
         if example in done:
             return done[example]
         processed = super()._get_processed_example(example)
-        if example in self.non_none_examples:  # the declared rows are kept; a session's own rows are not
+        # the declared rows are kept; a session's own rows are not (deep_equal: rows may hold DataFrames)
+        if any(gr.utils.deep_equal(example, row) for row in self.non_none_examples):
             done[example] = processed
         return processed
 

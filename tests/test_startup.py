@@ -210,3 +210,17 @@ def test_every_sub_tab_shows_its_examples(browser, app, base_url, locale, shoot)
                 shoot(page, f"startup_examples_{task_id.removeprefix('task_')}_{locale[:2]}")
     finally:
         context.close()
+
+
+def test_every_declared_example_loads_into_its_inputs(app):
+    """Each example row, clicked, gives its inputs their values (examples are prepared at click time, from
+    rows that may hold DataFrames, files or None): the page's own click handler, called as gradio calls it."""
+    loaders = [fn for fn in app.demo.fns.values() if fn.name == "load_example"]
+    assert len(loaders) >= 30
+    for fn in loaders:
+        dataset = fn.inputs[0]
+        for i in range(len(dataset.samples)):
+            out = fn.fn(dataset.preprocess(i))  # the page sends the row's index
+            updates = out if isinstance(out, list) else [out]
+            assert len(updates) == len(fn.outputs), (dataset.elem_id, i)
+            assert any(isinstance(u, dict) and u.get("value") not in (None, "") for u in updates), (dataset.elem_id, i)
