@@ -272,6 +272,19 @@ class _Loaded:
 _LOADED = _Loaded()
 
 
+def stacked_by_size(encoded: list, device, dtype):
+    """(indices, stacked pixel_values on device/dtype) per group of processed images of one size, in first-seen
+    order: images the processor made one size share a forward pass; another size runs apart (padding one
+    image to another's size would change its output)."""
+    import torch
+
+    groups: dict[tuple, list[int]] = {}
+    for i, features in enumerate(encoded):
+        groups.setdefault(tuple(features["pixel_values"].shape[1:]), []).append(i)
+    for members in groups.values():
+        yield members, torch.cat([encoded[i]["pixel_values"] for i in members]).to(device, dtype)
+
+
 def loading_code(value: Any, max_pixels: int | None = images.MAX_PIXELS) -> tuple[str, list[str]]:
     """core.images.loading_code for the upload, from the model image the run decoded when remembered."""
     return images.loading_code(value, max_pixels, loaded=_LOADED.get(value, max_pixels))

@@ -15,7 +15,7 @@ from core.errors import UserError
 from core.i18n import say
 from core.params import Int, Labels
 from core.registry import Loader, Output, TaskSpec
-from demos.vision.common import Ints, autoclass_snippet, decode, example_rows, image_field
+from demos.vision.common import Ints, autoclass_snippet, decode, example_rows, image_field, stacked_by_size
 
 STAGES = "Stages of this model: {stages}; out_indices = {out_indices}."
 STAGE_HEADER = "| stage | shape (batch, channels, height, width) | mean | std |"
@@ -146,12 +146,8 @@ def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
     features, indices = stage_choice(params)
     backbone = backbone_for(bundle, features, indices)
     encoded = [bundle.processor(images=decode(inputs)[1], return_tensors="pt") for inputs in inputs_list]
-    groups: dict[tuple, list[int]] = {}
-    for i, found in enumerate(encoded):
-        groups.setdefault(tuple(found["pixel_values"].shape[1:]), []).append(i)
     results: list = [None] * len(inputs_list)
-    for members in groups.values():
-        pixel_values = torch.cat([encoded[i]["pixel_values"] for i in members]).to(backbone.device, backbone.dtype)
+    for members, pixel_values in stacked_by_size(encoded, backbone.device, backbone.dtype):
         with torch.no_grad():
             maps = backbone(pixel_values=pixel_values).feature_maps
         for row, i in enumerate(members):

@@ -14,7 +14,7 @@ from core.codegen import from_pretrained
 from core.i18n import note, say
 from core.params import Bool, Int
 from core.registry import Loader, Output, TaskSpec
-from demos.vision.common import autoclass_snippet, decode, example_rows, image_field
+from demos.vision.common import autoclass_snippet, decode, example_rows, image_field, stacked_by_size
 
 # Swin2SR attends over every pixel: about 30 s for 256×256 on two CPU cores, so 512×512 is the most a run takes
 MAX_INPUT_PIXELS = 256 * 256
@@ -37,12 +37,8 @@ def batch(bundle, inputs_list: list[dict], params: dict) -> list[Output]:
     model, processor = bundle.model, bundle.processor
     decoded = [decode(inputs, max_pixels=params["max_input_pixels"])[1] for inputs in inputs_list]
     encoded = [processor(images=image, return_tensors="pt") for image in decoded]
-    groups: dict[tuple, list[int]] = {}
-    for i, features in enumerate(encoded):
-        groups.setdefault(tuple(features["pixel_values"].shape[1:]), []).append(i)
     results: list = [None] * len(inputs_list)
-    for members in groups.values():
-        pixel_values = torch.cat([encoded[i]["pixel_values"] for i in members]).to(model.device, model.dtype)
+    for members, pixel_values in stacked_by_size(encoded, model.device, model.dtype):
         with torch.no_grad():
             reconstruction = model(pixel_values=pixel_values).reconstruction
         for row, i in enumerate(members):
