@@ -33,6 +33,7 @@ class Limits:
     labels: float = 50               # candidate labels, targets, queries
     table_cells: float = 20_000      # cells of a table
     dataset_rows: float = 5_000      # rows of a dataset run from the page (the CLI runs on the user's own machine)
+    step_values: float = 64          # values shown per tensor of a run's stages ("Under the hood", --show steps)
 
     @staticmethod
     def off() -> Limits:
@@ -51,6 +52,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "labels": ("labels in one run", "labels", "--max-labels"),
     "table_cells": ("cells of a table", "cells", "--max-table-cells"),
     "dataset_rows": ("rows of a dataset run in the page", "rows", "--max-dataset-rows"),
+    "step_values": ("values shown per tensor of a run's stages", "values", "--max-step-values"),
 }
 
 _CURRENT: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("limits", default=None)
