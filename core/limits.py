@@ -32,6 +32,7 @@ class Limits:
     new_tokens: float = 1024         # tokens generated per text
     labels: float = 50               # candidate labels, targets, queries
     table_cells: float = 20_000      # cells of a table
+    models: float = 3                # models in one comparison (core.compare)
     dataset_rows: float = 5_000      # rows of a dataset run from the page (the CLI runs on the user's own machine)
     step_values: float = 64          # values shown per tensor of a run's stages ("Under the hood", --show steps)
 
@@ -51,6 +52,7 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "new_tokens": ("tokens generated per text", "tokens", "--max-new-tokens"),
     "labels": ("labels in one run", "labels", "--max-labels"),
     "table_cells": ("cells of a table", "cells", "--max-table-cells"),
+    "models": ("models in one comparison", "models", "--max-compare-models"),
     "dataset_rows": ("rows of a dataset run in the page", "rows", "--max-dataset-rows"),
     "step_values": ("values shown per tensor of a run's stages", "values", "--max-step-values"),
 }
