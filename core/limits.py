@@ -32,6 +32,10 @@ class Limits:
     new_tokens: float = 1024         # tokens generated per text
     labels: float = 50               # candidate labels, targets, queries
     table_cells: float = 20_000      # cells of a table
+    train_rows: float = 5_000        # training and eval rows of one training job
+    train_epochs: float = 10         # epochs of one training job
+    train_seconds: float = 900       # seconds one training job may train
+    train_text_chars: float = 5_000  # characters of one training text
     models: float = 3                # models in one comparison (core.compare)
     dataset_rows: float = 5_000      # rows of a dataset run from the page (the CLI runs on the user's own machine)
     step_values: float = 64          # values shown per tensor of a run's stages ("Under the hood", --show steps)
@@ -52,6 +56,10 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "new_tokens": ("tokens generated per text", "tokens", "--max-new-tokens"),
     "labels": ("labels in one run", "labels", "--max-labels"),
     "table_cells": ("cells of a table", "cells", "--max-table-cells"),
+    "train_rows": ("training and eval rows of one training job", "rows", "--max-train-rows"),
+    "train_epochs": ("epochs of one training job", "epochs", "--max-train-epochs"),
+    "train_seconds": ("seconds one training job may train", "s", "--max-train-seconds"),
+    "train_text_chars": ("characters of one training text", "characters", "--max-train-text-chars"),
     "models": ("models in one comparison", "models", "--max-compare-models"),
     "dataset_rows": ("rows of a dataset run in the page", "rows", "--max-dataset-rows"),
     "step_values": ("values shown per tensor of a run's stages", "values", "--max-step-values"),
