@@ -84,7 +84,17 @@ def build(ctx) -> None:
     """Text boxes, the model picker and parameters on the left; label bars and a per-line table on the right."""
     import gradio as gr
 
-    from core.ui import examples, follow_model, label_scores, model_picker, new_rows, result_panels, widgets, wire
+    from core.ui import (
+        examples,
+        follow_model,
+        label_scores,
+        model_picker,
+        new_rows,
+        result_panels,
+        when_shown,
+        widgets,
+        wire,
+    )
 
     tr = ctx.tr
     with gr.Row():
@@ -110,6 +120,8 @@ def build(ctx) -> None:
 
     wire(ctx, TASK, run_button.click, fields, model, render, panels, [label, table], triggers=[fields["text"].submit])
     follow_model(model, lambda model_id: new_rows(example_rows(labels_of(ctx.models, model_id))), [rows.dataset])
+    # models trained in the Train tab since the page was built (ctx.models rescans when a training run ends)
+    when_shown(ctx, lambda: gr.update(choices=ctx.models.choices(TASK)[0]), None, [model])
 
 
 TASK = TaskSpec(
