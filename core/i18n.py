@@ -121,6 +121,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "train_unknown_job": "There is no training job {job} on this server.",
         "train_crashed": "The training process stopped unexpectedly ({detail}); the app keeps running: try fewer rows, a smaller batch or a shorter max length.",
         "train_time": "Training took longer than this server allows ({seconds} s) and was stopped (the operator can raise it with --max-train-seconds).",
+        # dataset mode (core.datasets_run)
+        "dataset_missing": "{name} is not a dataset file or folder here, nor a Hugging Face dataset id (owner/name).",
+        "dataset_offline": "{name} is a Hugging Face dataset and this app runs offline: download it once with network access (datasets' save_to_disk) and give the folder, or give a file.",
+        "dataset_hub": "Could not get the dataset {name} from the Hugging Face Hub: {detail}",
+        "dataset_empty": "{name} has no rows.",
+        "dataset_format": "{name}: {suffix} files are not read as datasets; give CSV, TSV, JSON Lines, Parquet, TXT (one item per line), Arrow, a ZIP or a folder.",
+        "dataset_unreadable": "{name} could not be read as a dataset: {detail}",
+        "dataset_split": "{name} has no split {split}; its splits: {splits}.",
+        "dataset_column": "{name} has no column {column}; its columns: {columns}.",
+        "dataset_no_column": "Pick the column that holds {what} in {name} (its columns: {columns}).",
+        "dataset_type": "Column {column} holds {kind} values, not text or file names.",
+        "dataset_file": "{name}: {detail}.",
+        "dataset_zip": "{name} is not a ZIP the app can open: {detail}",
+        "dataset_task": "{task} cannot run over a dataset: it takes several models at once.",
+        "dataset_output": "{name}: the output must end in {suffixes}.",
+        "dataset_output_dir": "{name}: no such folder for the output.",
     },
 }
 

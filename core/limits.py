@@ -38,6 +38,8 @@ class Limits:
     train_text_chars: float = 5_000  # characters of one training text
     models: float = 3                # models in one comparison (core.compare)
     dataset_rows: float = 5_000      # rows of a dataset run from the page (the CLI runs on the user's own machine)
+    zip_members: float = 10_000      # files in a dataset ZIP
+    zip_mb: float = 2_000            # MB a dataset ZIP holds uncompressed (a zip bomb is refused before extracting)
     step_values: float = 64          # values shown per tensor of a run's stages ("Under the hood", --show steps)
 
     @staticmethod
@@ -62,6 +64,8 @@ POLICY: dict[str, tuple[str, str, str]] = {
     "train_text_chars": ("characters of one training text", "characters", "--max-train-text-chars"),
     "models": ("models in one comparison", "models", "--max-compare-models"),
     "dataset_rows": ("rows of a dataset run in the page", "rows", "--max-dataset-rows"),
+    "zip_members": ("files in a dataset ZIP", "files", "--max-zip-members"),
+    "zip_mb": ("MB a dataset ZIP holds uncompressed", "MB", "--max-zip-mb"),
     "step_values": ("values shown per tensor of a run's stages", "values", "--max-step-values"),
 }
 

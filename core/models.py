@@ -114,13 +114,37 @@ class ModelManager:
         self._local: list[LocalModel] | None = None
         self.loads = 0
         self.batcher = Batcher(settings.batch_window_ms, settings.max_batch)
+        self._training = None
 
     # ---- where models come from ------------------------------------------------------------
     def local_models(self, refresh: bool = False) -> list[LocalModel]:
-        """--models-dir folders first, then the Hugging Face cache; scanned once."""
+        """--models-dir folders first, then the trained-models folder, then the Hugging Face cache; scanned
+        once (a finished training job refreshes it)."""
         if self._local is None or refresh:
-            self._local = scan_models_dirs(self.settings.models_dirs) + scan_hf_cache()
+            self._local = scan_models_dirs([*self.settings.models_dirs, self.settings.trained_dir]) + scan_hf_cache()
         return self._local
+
+    @property
+    def training(self):
+        """This server's training queue (core.train_worker): one job at a time, in a worker process."""
+        with self._lock:
+            if self._training is None:
+                from core.train_worker import TrainingQueue
+
+                self._training = TrainingQueue(self.settings, source=self.source_of,
+                                               on_done=lambda result: self.local_models(refresh=True))
+            return self._training
+
+    def source_of(self, model: str) -> tuple[ModelRef, str]:
+        """(the ModelRef, what from_pretrained gets) for a typed or picked model, with resolve()'s checks;
+        a Hub model not cached yet is downloaded first."""
+        ref = self.resolve(model)
+        try:
+            return ref, self._source_path(ref)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise explain(exc, model=ref.display) from exc
 
     def choices(self, task: TaskSpec) -> tuple[list[tuple[str, str]], str]:
         """(label, value) pairs for a model picker and its default value.
@@ -422,6 +446,11 @@ class ModelManager:
         if after is not None:  # a projection's seconds are not the model's
             details["postprocess_seconds"] = round(after, 3)
         return RunResult(value, self.code(task, refs, inputs, params), details, inputs, params, notes, facts)
+
+    def loaded(self, task: TaskSpec, model: str, *, report=None) -> Entry:
+        """task's model loaded (once, like run's), for code that calls it itself (dataset mode,
+        core.datasets_run): that code holds `entry.lock` around its calls, as runs do."""
+        return self._entries(task, model, report)[1][0]
 
     def batches(self, task: TaskSpec) -> bool:
         """Whether this task's requests may share model calls with other requests (core.batching)."""
