@@ -51,4 +51,4 @@ def build_all(root: Path, names: list[str] | None = None) -> dict[str, Path]:
 
 
 # Builders register themselves on import.
-from tests.tiny import audio, multimodal, text, vision  # noqa: E402,F401
+from tests.tiny import audio, compare, multimodal, text, vision  # noqa: E402,F401
