@@ -109,8 +109,18 @@ def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_in
         _, task = table[task_id]
         inputs, params = build_call(task, raw_input, raw_params)
         chosen = list(models or []) or [manager.choices(task)[1]]
-        result = manager.run(task, chosen[0] if task.multi_model == 1 and len(chosen) == 1 else chosen,
-                             inputs, params)
+        if task.multi_model == 1 and len(chosen) > 1:  # compare models (core.compare): one JSON list
+            from core.compare import cli_compare
+
+            return cli_compare(manager, task, chosen, inputs, params, show)
+        runner = manager.run
+        if show == "steps":  # the same run, traced: its stages in facts["steps"] (core.steps)
+            from core.steps import traced_run
+
+            def runner(task, model, inputs, params):
+                return traced_run(manager, task, model, inputs, params)
+        result = runner(task, chosen[0] if task.multi_model == 1 and len(chosen) == 1 else chosen,
+                        inputs, params)
     except UserError as err:
         print(f"error: {err.text()}", file=sys.stderr)
         return 2
@@ -126,4 +136,8 @@ def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_in
         print(result.code, file=sys.stderr)
     elif show == "details":
         print(json.dumps(result.details, indent=2), file=sys.stderr)
+    elif show == "steps":
+        from core.steps import for_cli
+
+        print(json.dumps(for_cli(result.facts["steps"]), indent=2, ensure_ascii=False), file=sys.stderr)
     return 0

@@ -214,3 +214,21 @@ def differences(outputs: list) -> dict:
     except (KeyError, TypeError, ValueError, AttributeError):  # a shape the kind did not foresee
         return {"kind": "other", "rows": []}
     return {"kind": kind, "rows": rows}
+
+
+def cli_compare(manager: ModelManager, task: TaskSpec, models: list[str], inputs: dict, params: dict,
+                show: str | None = None) -> int:
+    """`python app.py run TASK INPUT --model A --model B [--model C]`: prints the JSON list of as_json() on
+    stdout, each model's notes on stderr ("note: [model] ..."), and with show="code" each model's snippet.
+    A UserError (bad id, too many models) propagates: the CLI prints its one line and exits 2."""
+    import json
+    import sys
+
+    compared = compare(manager, task, models, inputs, params)
+    print(json.dumps(as_json(compared), indent=2, ensure_ascii=False))
+    for c in compared:
+        for note in c.result.notes:
+            print(f"note: [{c.model}] {note.text()}", file=sys.stderr)
+        if show == "code":
+            print(f"# {c.model}\n{c.result.code}", file=sys.stderr)
+    return 0
