@@ -171,7 +171,8 @@ def parser() -> argparse.ArgumentParser:
                         "task that takes several models (tokenizer-compare)")
     r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter or input with transformers' argument name; repeatable")
-    r.add_argument("--show", choices=("code", "details"), help="also print the code or details on stderr")
+    r.add_argument("--show", choices=("code", "details", "steps"),
+                   help="also print on stderr the code, the details, or the run's stages as JSON (steps)")
     d = r.add_argument_group("dataset mode", "run TASK over every row of a file, folder, ZIP or Hub dataset")
     d.add_argument("--dataset", metavar="PATH_OR_HUB_ID",
                    help="CSV, TSV, JSON Lines, Parquet, TXT (one item per line), Arrow, a ZIP or folder of files, "
