@@ -62,12 +62,13 @@ def pack_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(tiny_root, pack_dir):
-    """Offline settings over the tiny models and the offline pack."""
+def settings(tiny_root, pack_dir, tmp_path_factory):
+    """Offline settings over the tiny models and the offline pack; models trained in the Train tab go to a
+    temporary folder, never the checkout's."""
     from core.settings import Settings
 
     return Settings(offline=True, device="cpu", models_dirs=(tiny_root, pack_dir), cache_models=8,
-                    port=free_port(), warmup=False)
+                    port=free_port(), warmup=False, trained_dir=tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture(scope="session")
