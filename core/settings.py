@@ -40,6 +40,7 @@ class Settings:
     batch_window_ms: float = 5.0
     max_batch: int = 16
     trained_dir: Path = Path(__file__).resolve().parent.parent / "models" / "trained"
+    training: bool = True  # the Train tab may train (--no-training / PLAYGROUND_TRAINING=0 switch it off)
 
     @property
     def max_file_size(self) -> int:
@@ -147,6 +148,11 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         "--no-warmup", dest="warmup", action="store_false", default=not _env_bool("NO_WARMUP"),
         help="do not import torch/transformers in the background after the page is served",
     )
+    parser.add_argument(
+        "--no-training", dest="training", action="store_false",
+        default=(_env("TRAINING", "1") or "1").strip().lower() not in ("0", "false", "no", "off"),
+        help="switch the Train tab's training off (env PLAYGROUND_TRAINING=0)",
+    )
 
 
 def _bounded(flag: str, value: float, low: float, high: float) -> float:
@@ -186,6 +192,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         max_file_mb=getattr(args, "max_file_mb", 100),
         max_body_mb=getattr(args, "max_body_mb", 2.0),
         warmup=getattr(args, "warmup", True),
+        training=getattr(args, "training", True),
         any_local_path=args.any_local_path,
         timeout=max(0.0, args.timeout),
         limits=limits_policy.from_args(args),
