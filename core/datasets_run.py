@@ -78,6 +78,7 @@ class Source:
     split: str | None = None
     config: str | None = None
     path: Path | None = None         # the local file or folder (None for a Hub dataset)
+    total: int | None = None         # rows a streamed dataset says it has (num_rows stays None: not counted)
     _tmp: Path | None = None         # an extracted ZIP, removed by close()
 
     def preview(self, n: int = 5) -> list[dict]:
@@ -328,9 +329,7 @@ def _open_hub(spec: str, split: str | None, config: str | None, offline: bool) -
         num_rows = int(splits[split].num_examples)
     ds, columns, media = _undecoded(ds)
     # a streamed dataset's rows() takes what it needs; the total stays unknown unless the Hub says it
-    source = Source("hub", spec, columns, None, ds, None, media, split=split, config=config)
-    source.total = num_rows  # type: ignore[attr-defined]
-    return source
+    return Source("hub", spec, columns, None, ds, None, media, split=split, config=config, total=num_rows)
 
 
 def open_source(spec: str, *, split: str | None = None, config: str | None = None, offline: bool,
@@ -428,9 +427,9 @@ def guess_columns(task: TaskSpec, source: Source) -> dict[str, str]:
     return guess
 
 
-def check_columns(task: TaskSpec, source: Source, columns: dict[str, str]) -> dict[str, str]:
+def check_columns(task: TaskSpec, source: Source, columns: dict[str, str], fixed=()) -> dict[str, str]:
     """columns with input names made canonical; UserError for an unknown input, a missing column, or a main
-    input without one."""
+    input without one (unless it is one of `fixed`, the inputs given once for every row)."""
     known = {c for c, _ in source.columns}
     out: dict[str, str] = {}
     for input_name, column in columns.items():
@@ -442,7 +441,7 @@ def check_columns(task: TaskSpec, source: Source, columns: dict[str, str]) -> di
         out[canonical] = column
     if not dataset_inputs(task):
         raise UserError("dataset_task", task=task.id)
-    if task.inputs.first not in out:
+    if not out or (task.inputs.first not in out and task.inputs.first not in fixed):
         raise UserError("dataset_no_column", what=task.inputs[task.inputs.first].title, name=source.name,
                         columns=", ".join(c for c, _ in source.columns))
     return out
@@ -528,7 +527,7 @@ class _Row:
     call: _Call | None = None       # the recorded pipeline call
     value: Any = _MISSING
     error: str | None = None
-    temp: list = field(default_factory=list)
+    original: dict = field(default_factory=dict)  # the whole row (a reference column is read from it)
 
 
 def _row_inputs(source: Source, row: dict, columns: dict[str, str], fixed: dict, folder: Path,
@@ -702,9 +701,10 @@ class _Summary:
         self.wer = [0, 0]  # errors, reference words
         self.images = 0
         self.texts = [0, 0]  # characters, count
-        self.gallery: list[Any] = []
+        self.answers = 0
+        self.gallery: list[int] = []  # the first rows whose output holds an image (a gallery's picks)
 
-    def add(self, row: dict, value: Any, original: dict) -> None:
+    def add(self, index: int, value: Any, original: dict) -> None:
         top = _top_label(value)
         if top is not None:
             self.labels[str(top["label"])] += 1
@@ -715,7 +715,13 @@ class _Summary:
         if entities is not None:
             for e in entities:
                 self.entities[str(e.get("entity_group") or e.get("entity"))] += 1
-        text = value.get("text") if isinstance(value, dict) else None
+        answer = _answer(value)
+        if answer is not None:
+            self.answers += 1
+            if isinstance(answer.get("score"), (int, float)):
+                self.scores[0] += float(answer["score"])
+                self.scores[1] += 1
+        text = _text_of(value)
         if isinstance(text, str):
             self.texts[0] += len(text)
             self.texts[1] += 1
@@ -728,7 +734,7 @@ class _Summary:
         if _has_image(value):
             self.images += 1
             if len(self.gallery) < 12:
-                self.gallery.append(row["index"] if "index" in row else None)
+                self.gallery.append(index)
 
     def result(self, done: int, failed: int) -> dict:
         out: dict[str, Any] = {"rows": done, "failed": failed}
@@ -740,7 +746,9 @@ class _Summary:
         elif self.entities:
             out.update(kind="entities", counts=dict(self.entities.most_common()))
         elif self.images:
-            out.update(kind="images", count=self.images)
+            out.update(kind="images", count=self.images, rows_with_images=list(self.gallery))
+        elif self.answers:
+            out.update(kind="answers", count=self.answers)
         elif self.texts[1]:
             out.update(kind="texts", mean_chars=self.texts[0] / self.texts[1])
         else:
@@ -762,6 +770,24 @@ def _top_label(value: Any) -> dict | None:
     return None
 
 
+def _answer(value: Any) -> dict | None:
+    """The best answer of a question-answering result (a dict, or a list of them best first)."""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        value = value[0]
+    return value if isinstance(value, dict) and "answer" in value else None
+
+
+def _text_of(value: Any) -> str | None:
+    """The text of a transcript, summary, translation or generation ({"text"}, [{"summary_text"}], ...)."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dict):
+        for key in ("text", "summary_text", "translation_text", "generated_text"):
+            if isinstance(value.get(key), str):
+                return value[key]
+    return None
+
+
 def _entities(value: Any) -> list | None:
     if isinstance(value, list) and value and isinstance(value[0], list):
         value = [e for part in value for e in part]
@@ -776,11 +802,19 @@ def _has_image(value: Any) -> bool:
     return "data:image/" in text
 
 
+def _words(text: str) -> str:
+    """text lowercased, without punctuation, one space between words (how WER is usually reported)."""
+    return " ".join("".join(ch if ch.isalnum() or ch in "'" else " " for ch in text.lower()).split())
+
+
 def _word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(word errors, reference words) the way jiwer counts them."""
     import jiwer
 
-    out = jiwer.process_words(reference, hypothesis if hypothesis.strip() else "")
+    reference, hypothesis = _words(reference), _words(hypothesis)
+    if not reference:
+        return 0, 0
+    out = jiwer.process_words(reference, hypothesis)
     return out.substitutions + out.deletions + out.insertions, out.substitutions + out.deletions + out.hits
 
 
@@ -793,7 +827,9 @@ def run_dataset(manager, task: TaskSpec, model: str, source: Source, *, columns:
     params: the task's parameters as given (inputs named here apply to every row); reference: a column of
     expected transcripts (a WER summary). Raises UserError before the first row when the run cannot start; a
     failing row gets its error line and the run goes on."""
-    columns = check_columns(task, source, columns)
+    fixed_names = {task.inputs.canonical(k) for k in params} - {None}
+    columns = check_columns(task, source, {k: v for k, v in columns.items() if task.inputs.canonical(k) not in fixed_names},
+                            fixed=fixed_names)
     known = {c for c, _ in source.columns}
     if reference is not None and reference not in known:
         raise UserError("dataset_column", column=reference, name=source.name, columns=", ".join(sorted(known)))
@@ -806,12 +842,12 @@ def run_dataset(manager, task: TaskSpec, model: str, source: Source, *, columns:
     with limits.active(settings.limits):
         fixed = {k: v for k, v in params.items() if task.inputs.canonical(k)}
         given = {k: v for k, v in params.items() if not task.inputs.canonical(k)}
-        task.params.parse({task.params.canonical(k) or k: v for k, v in given.items()})  # bad params: no start
         for k in given:
             if task.params.canonical(k) is None:
                 known_names = ", ".join([*task.inputs, *task.params]) or "none"
                 raise UserError("bad_param", name=k, detail=f"{task.id} takes: {known_names}")
-        total = source.num_rows if source.num_rows is not None else getattr(source, "total", None)
+        task.params.parse({task.params.canonical(k): v for k, v in given.items()})  # a bad parameter: no start
+        total = source.num_rows if source.num_rows is not None else source.total
         if limit is not None:
             total = min(total, limit) if total is not None else int(limit)
     entry = manager.loaded(task, model)
@@ -831,8 +867,7 @@ def run_dataset(manager, task: TaskSpec, model: str, source: Source, *, columns:
             batch: list[_Row] = []
             temps: list[Path] = []
             for row in rows:
-                r = _Row(index, {c: _cell(row.get(c)) for c in shown_columns})
-                r.original = row  # type: ignore[attr-defined]
+                r = _Row(index, {c: _cell(row.get(c)) for c in shown_columns}, original=row)
                 index += 1
                 try:
                     with limits.active(settings.limits):
@@ -862,7 +897,7 @@ def run_dataset(manager, task: TaskSpec, model: str, source: Source, *, columns:
                         value, r.error = None, explain(exc, task=task.id).text()
                 out = {**r.shown, "output": value, "error": r.error}
                 if r.error is None:
-                    summary.add(out, value, r.original)  # type: ignore[attr-defined]
+                    summary.add(r.index, value, r.original)
                 else:
                     result.failed += 1
                 out_rows.append(out)
@@ -1023,11 +1058,8 @@ def dataset_command(tabs, manager, task_id: str, model: list[str] | None, raw_pa
             raise UserError("dataset_output", name=out_path.name, suffixes=", ".join(OUTPUT_SUFFIXES))
         fixed, params = _raw_params(task, raw_params, build_call)
         source = open_source(dataset, split=split, config=config, offline=manager.settings.offline)
-        given_columns = parse_columns(task, column or [])
-        columns = {**guess_columns(task, source), **{task.inputs.canonical(k) or k: v for k, v in given_columns.items()}} \
-            if not given_columns else given_columns
-        if task.inputs.first not in {task.inputs.canonical(k) for k in columns}:
-            columns = {**guess_columns(task, source), **columns}
+        given = {task.inputs.canonical(k) or k: v for k, v in parse_columns(task, column or []).items()}
+        columns = {**guess_columns(task, source), **given}
         for name in fixed:  # an input given by --param applies to every row
             columns.pop(name, None)
         chosen = (model or [None])[0] or manager.choices(task)[1]
