@@ -251,15 +251,18 @@ def result_panels(ctx: Context, task: TaskSpec) -> Panels:
     return Panels(notes, raw, code, details)
 
 
-def takes_request(fn: Callable, names: list[str], *, progress: bool = False) -> Callable:
+def takes_request(fn: Callable, names: list[str], *, progress: bool = False, optional: tuple = ()) -> Callable:
     """Give fn the signature gradio reads: `names` as positional parameters (they name the API's parameters),
     then `request` annotated gr.Request, which gradio fills (for the browser's language). gradio injects the
     request only into a positional parameter, and reads the annotation as a class, not a string. progress:
-    then a gr.Progress parameter too (gradio sends progress texts only for events that declare one)."""
+    then a gr.Progress parameter too (gradio sends progress texts only for events that declare one). optional:
+    names that default to None (the API's clients may leave them out, such as model_2); the request after them
+    keeps no default, so the signature is not validated."""
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     tracker = [inspect.Parameter("progress", kind, default=gr.Progress())] if progress else []
-    fn.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names]
-                                         + [inspect.Parameter("request", kind, annotation=gr.Request), *tracker])
+    fn.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, kind, **({"default": None} if n in optional else {})) for n in names]
+        + [inspect.Parameter("request", kind, annotation=gr.Request), *tracker], __validate_parameters__=False)
     fn.__annotations__ = {"request": gr.Request}
     return fn
 
@@ -447,7 +450,7 @@ def wire(
             except UserError as err:
                 fail(err, lang)
 
-    takes_request(handler, [*names, *model_names], progress=True)
+    takes_request(handler, [*names, *model_names], progress=True, optional=compare_ui.SLOTS if comparing else ())
     handler.__name__ = task.api_name
 
     all_outputs = [c for c in outputs if c not in deferred] + panels.components
