@@ -1,0 +1,167 @@
+"""The Train tab through the live app and gradio_client: the data preview (columns, labels and counts), one-line
+refusals of bad data, a tiny model trained end to end through /train and /train_status (the queue's worker
+process), the trained folder in the Text classification picker and its run, cancel, and the tab's drawings and
+Korean catalog. The real MiniLM fine-tune is core.training's test; here the base model is a tiny random BERT."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from demos.train import views
+
+ROWS = [("what a wonderful, lovely film", "pos"), ("I loved every minute of it", "pos"),
+        ("a delight from start to end", "pos"), ("great acting and a great story", "pos"),
+        ("the best film this year", "pos"), ("happy, warm and funny", "pos"),
+        ("a boring, dreadful mess", "neg"), ("I hated every minute of it", "neg"),
+        ("dull from start to end", "neg"), ("awful acting and a silly story", "neg"),
+        ("the worst film this year", "neg"), ("sad, cold and tedious", "neg"),
+        ("charming and clever", "pos"), ("a joy to watch", "pos"), ("tiresome and flat", "neg"),
+        ("a chore to sit through", "neg")]
+
+
+def write_csv(path, rows, header=("text", "label")) -> str:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory) -> str:
+    return write_csv(tmp_path_factory.mktemp("train_data") / "reviews.csv", ROWS, ("review", "sentiment"))
+
+
+def train_args(data, model, **overrides) -> dict:
+    from gradio_client import handle_file
+
+    args = dict(data_file=handle_file(data) if data else None, dataset="", split="train", eval_file=None,
+                eval_split="", text_column="review", text_pair_column="", label_column="sentiment", model=model,
+                name="", epochs=1, learning_rate=1e-3, batch_size=4, max_length=32, weight_decay=0.0,
+                warmup_ratio=0.0, seed=3, eval_each_epoch=True, save_each_epoch=False, lora=False, lora_r=8,
+                eval_percent=25)
+    args.update(overrides)
+    return args
+
+
+def wait_done(client, job: str, timeout: float = 240) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        *_, raw = client.predict(job, api_name="/train_status")
+        if raw["state"] in ("done", "failed", "cancelled"):
+            return raw
+        time.sleep(0.5)
+    raise AssertionError(f"job {job} did not finish: {raw}")
+
+
+def test_preview_guesses_columns_and_counts_labels(client, data_csv):
+    from gradio_client import handle_file
+
+    text, pair, label, info, preview = client.predict(
+        data_file=handle_file(data_csv), dataset="", split="train", eval_file=None, eval_split="",
+        text_column="text", text_pair_column="", label_column="label", eval_percent=25, api_name="/train_data")
+    assert (text["value"], label["value"], pair["value"]) == ("review", "sentiment", "")
+    assert [c[0] if isinstance(c, (list, tuple)) else c for c in text["choices"]] == ["review", "sentiment"]
+    assert "2 labels" in info and "`neg` 6" in info and "`pos` 6" in info  # 12 training rows, stratified
+    assert "4 eval rows from a held-out 25% of the rows" in info
+    assert preview["headers"] == ["review", "sentiment"] and len(preview["data"]) == 5
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ([(f"text {i}", "same") for i in range(12)], "holds one class only"),
+    ([("a", "x"), ("", "y")] + [(f"t{i}", "xy"[i % 2]) for i in range(10)], "missing or empty values"),
+    ([("a", "x"), ("b", "y"), ("c", "x")], "Too few rows to train"),
+])
+def test_bad_data_is_one_line(client, tiny, tmp_path, rows, expected):
+    from gradio_client.exceptions import AppError
+
+    data = write_csv(tmp_path / "bad.csv", rows)
+    with pytest.raises(AppError) as caught:
+        client.predict(**train_args(data, str(tiny["bert-base"]), text_column="text", label_column="label"),
+                       api_name="/train")
+    assert expected in str(caught.value) and "\n" not in str(caught.value).strip()
+
+
+def test_a_model_that_cannot_take_a_head_is_refused(client, tiny, data_csv, pack_dir):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="cannot take a text-classification head"):
+        client.predict(**train_args(data_csv, str(pack_dir / "whisper-tiny.en")), api_name="/train")
+
+
+def test_train_a_tiny_model_then_use_it(client, app, tiny, data_csv):
+    """/train queues the job, /train_status follows it to the end: curve points, per-epoch eval, confusion over
+    the eval rows, the saved folder; then the folder is a Text classification choice and runs there."""
+    from demos.text.text_classification import TASK
+
+    job, _timer, line, code, *_ = client.predict(**train_args(data_csv, str(tiny["bert-base"]), name="tiny-reviews"),
+                                                  api_name="/train")
+    assert job and "Queued" in line
+    assert "eval_strategy='epoch'" in code and "Trainer(" in code and "reviews.csv" in code
+    assert "/tmp" not in code.split("reviews.csv")[0][-200:]  # the upload's name, not the server's path
+    status = wait_done(client, job)
+    assert status["state"] == "done", status
+    result = status["result"]
+    assert result["labels"] == ["neg", "pos"]
+    confusion = result["confusion"]
+    assert len(confusion) == 2 and all(len(r) == 2 for r in confusion)
+    assert sum(map(sum, confusion)) == result["eval_rows"] == 4
+    assert len(result["wrong"]) == sum(confusion[i][j] for i in range(2) for j in range(2) if i != j)
+    assert 0.0 <= result["eval_accuracy"] <= 1.0 and 0.0 <= result["eval_f1"] <= 1.0
+    assert status["loss"] and status["eval"] and status["eval"][-1]["epoch"] == pytest.approx(1.0)
+    *_, summary, _wrong, _raw = client.predict(job, api_name="/train_status")
+    assert "macro-F1" in summary and "tiny-reviews" in summary
+    folder = result["output_dir"]
+    assert folder.startswith(str(app.ctx.settings.trained_dir))
+    assert folder in [value for _, value in app.ctx.models.choices(TASK)[0]]
+    label, *_ = client.predict(text="a lovely film", text_pair="", top_k=2, function_to_apply="default",
+                               batch_size=1, model=folder, model_2="", model_3="",
+                               api_name="/text_classification")
+    assert {c["label"] for c in label["confidences"]} == {"neg", "pos"}
+
+
+def test_cancel_a_queued_or_running_job(client, tiny, data_csv):
+    job, *_ = client.predict(**train_args(data_csv, str(tiny["bert-base"]), epochs=5, name="tiny-cancelled"),
+                             api_name="/train")
+    line = client.predict(job, api_name="/train_cancel")
+    assert "Cancelling" in line
+    assert wait_done(client, job)["state"] == "cancelled"
+
+
+def test_status_of_an_unknown_job_is_one_line(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="no training job"):
+        client.predict("nope", api_name="/train_status")
+
+
+def test_drawings_follow_the_status():
+    status = {"state": "running", "step": 5, "total_steps": 10, "epoch": 1.0, "eta_s": 75,
+              "loss": [(1, 0.7), (2, 0.6)], "eval": [{"epoch": 1.0, "eval_accuracy": 0.5, "eval_f1": 0.4}]}
+    assert "step 5 of 10" in views.progress(status) and "50%" in views.progress(status)
+    assert "1:15" in views.progress(status)
+    figure = views.curves(status)
+    assert figure["data"][0]["y"] == [0.7, 0.6] and figure["data"][1]["y"] == [0.5]
+    heat = views.confusion(["a", "b"], [[3, 1], [0, 2]])
+    assert heat["data"][0]["z"] == [[3, 1], [0, 2]] and [n["text"] for n in heat["layout"]["annotations"]] == \
+        ["3", "1", "0", "2"]
+    assert "1 training run(s) ahead" in views.progress({"state": "queued", "position": 1})
+
+
+def test_every_text_the_tab_shows_has_korean(settings, manager):
+    """Build the tab alone: every label, help and text it passes through the translator has Korean."""
+    import gradio as gr
+
+    from core.i18n import Translator
+    from core.ui import Context
+    from demos.train import SPEC
+
+    ctx = Context(settings=settings, models=manager, tr=Translator())
+    with gr.Blocks():
+        SPEC.build(ctx)
+    missing = sorted(text for key, text in ctx.tr.en.items() if key not in ctx.tr.ko)
+    assert len(ctx.tr.en) > 40 and not missing, missing
