@@ -302,11 +302,16 @@ def check_base_model(source: str, display: str) -> None:
 
 
 def output_dir(trained_dir: Path, name: str) -> Path:
-    """trained_dir/name for a valid name (letters, digits, . _ -; at most 64)."""
+    """trained_dir/name for a valid name (letters, digits, . _ -; at most 64); name-2, name-3... when that
+    folder already holds something."""
     name = (name or "").strip()
     if not NAME.fullmatch(name) or name in (".", ".."):
         raise UserError("train_name", name=name[:80])
-    return Path(trained_dir) / name
+    folder, n = Path(trained_dir) / name, 1
+    while folder.exists() and any(folder.iterdir()):  # never over another job's model
+        n += 1
+        folder = Path(trained_dir) / f"{name}-{n}"
+    return folder
 
 
 # ---- metrics (shared with the script) ------------------------------------------------------------------
@@ -433,6 +438,7 @@ def train(request: dict, emit: Callable[[dict], None] = lambda event: None,
     train_out = trainer.train()
     train_seconds = time.perf_counter() - start
     if stopped.get("why") == "cancel":
+        _clean(out)
         return {"cancelled": True}
     prediction = trainer.predict(eval_ds)
     logits, label_ids = prediction.predictions, prediction.label_ids
@@ -454,6 +460,8 @@ def train(request: dict, emit: Callable[[dict], None] = lambda event: None,
     out.mkdir(parents=True, exist_ok=True)
     final.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    if not params["save_each_epoch"]:  # the Trainer made the folder for checkpoints it never wrote
+        _clean_checkpoints(out)
     result = {
         "eval_accuracy": round(metrics["accuracy"], 4),
         "eval_f1": round(metrics["f1"], 4),
@@ -475,6 +483,21 @@ def train(request: dict, emit: Callable[[dict], None] = lambda event: None,
     }
     write_card(out, request, data, params, result)
     return result
+
+
+def _clean(out: Path) -> None:
+    """Remove what a cancelled run left in its output folder (checkpoints), and the folder when it is empty."""
+    _clean_checkpoints(out)
+    try:
+        out.rmdir()
+    except OSError:
+        pass
+
+
+def _clean_checkpoints(out: Path) -> None:
+    import shutil
+
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)
 
 
 def _softmax(logits):
