@@ -316,7 +316,7 @@ def output_dir(trained_dir: Path, name: str) -> Path:
 
 # ---- metrics (shared with the script) ------------------------------------------------------------------
 def compute_metrics(eval_pred):
-    """Accuracy and macro-F1 from the eval logits (numpy only; datasets.load_metric is gone)."""
+    """Accuracy and macro-F1 from the eval logits, with numpy (datasets no longer has metrics)."""
     import numpy as np
 
     logits, labels = eval_pred
@@ -608,11 +608,22 @@ def _loader_line(path: str | None, split: str | None) -> str:
     suffix = Path(text).suffix.lower()
     if suffix in FORMATS:
         builder, options = FORMATS[suffix]
-        extra = "".join(f", {k}={v!r}" for k, v in options.items())
-        return f'load_dataset("{builder}", data_files={text!r}, split="train"{extra})'
+        extra = "".join(f", {k}={_py(v)}" for k, v in options.items())
+        return f'load_dataset("{builder}", data_files={_py(text)}, split="train"{extra})'
     if Path(text).is_dir():
-        return f"load_from_disk({text!r})[{(split or 'train')!r}]"
-    return f"load_dataset({text!r}, split={(split or 'train')!r})"
+        return f"load_from_disk({_py(text)})[{_py(split or 'train')}]"
+    return f"load_dataset({_py(text)}, split={_py(split or 'train')})"
+
+
+def _py(value: Any) -> str:
+    """value as Python source, strings in double quotes."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_py(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+    return repr(value)
 
 
 def training_script(base_model: str, data: TrainData, params: dict, output_dir: str,
@@ -630,9 +641,13 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
     keep = [c for c in columns]
     renames = {c: r for c, r in columns.items() if c != r}
     uses_disk = any(Path(str(v)).is_dir() for v in (spec["data"],) if v)
+    hub_id = base_model_name(base_model)
+    model_line = f"MODEL = {_py(base_model)}"
+    if hub_id != base_model and "/" in hub_id and (Path(base_model) / "pack.json").is_file():
+        model_line = f"MODEL = {_py(hub_id)}  # the app trained its offline copy of this model"
+        base_model = hub_id
     lines = [
         f"# Fine-tune {base_model} for text classification with the Trainer (transformers 5).",
-        "import numpy as np",
         f"from datasets import ClassLabel{', load_dataset' if not uses_disk or spec.get('eval') else ''}"
         f"{', load_from_disk' if uses_disk else ''}",
         "from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,",
@@ -642,18 +657,18 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
         lines.append("from peft import LoraConfig, TaskType, get_peft_model")
     lines += [
         "",
-        f"MODEL = {base_model!r}",
-        f"OUTPUT = {output_dir!r}",
-        f"LABELS = {data.label_names!r}",
+        model_line,
+        f"OUTPUT = {_py(output_dir)}",
+        f"LABELS = {_py(data.label_names)}",
         "label2id = {name: i for i, name in enumerate(LABELS)}",
         "",
         "",
         "def prepare(ds):",
         '    """Keep the text and label columns, named text / label, with the labels as ids."""',
-        f"    ds = ds.select_columns({keep!r})",
+        f"    ds = ds.select_columns({_py(keep)})",
     ]
     if renames:
-        lines.append(f"    ds = ds.rename_columns({renames!r})")
+        lines.append(f"    ds = ds.rename_columns({_py(renames)})")
     lines += [
         "    label = ds.features[\"label\"]",
         "    as_text = label.int2str if isinstance(label, ClassLabel) else _label_text  # ids of a Hub dataset: names",
@@ -674,8 +689,8 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
         lines.append(f"eval_data = prepare({_loader_line(shown['data'], spec['eval_split'])})")
     else:
         lines += [
-            f"# {spec['eval_percent']}% of the rows held out for evaluation, the same share of every label",
-            f"split = train_data.train_test_split(test_size={spec['eval_percent'] / 100!r}, seed={spec['seed']}, "
+            f"# {params['eval_percent']}% of the rows held out for evaluation, the same share of every label",
+            f"split = train_data.train_test_split(test_size={params['eval_percent'] / 100!r}, seed={params['seed']}, "
             "stratify_by_column=\"label\")",
             "train_data, eval_data = split[\"train\"], split[\"test\"]",
         ]
@@ -683,9 +698,9 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
     steps = _steps(data.train_rows, params)
     arguments = training_arguments(params, output_dir + "/checkpoints", steps)
     arguments["output_dir"] = "OUTPUT_CHECKPOINTS"
-    args_text = ",\n".join(f"    {k}={v!r}" for k, v in arguments.items()).replace(
-        "'OUTPUT_CHECKPOINTS'", "OUTPUT + \"/checkpoints\"")
-    warm = "  # warmup_steps below 1: a share of the steps" if params["warmup_ratio"] else ""
+    args_text = "\n".join(f"    {k}={_py(v)}," + ("  # below 1: a share of the steps (4.x: warmup_ratio)"
+                                                    if k == "warmup_steps" and v else "")
+                          for k, v in arguments.items()).replace('"OUTPUT_CHECKPOINTS"', 'OUTPUT + "/checkpoints"')
     lines += [
         "",
         "tokenizer = AutoTokenizer.from_pretrained(MODEL)",
@@ -720,7 +735,7 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
         "",
         "",
         "args = TrainingArguments(",
-        args_text + "," + warm,
+        args_text,
         ")",
         "trainer = Trainer(model=model, args=args, train_dataset=train_data, eval_dataset=eval_data,",
         "                  processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),",
