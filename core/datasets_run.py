@@ -205,6 +205,8 @@ def _load_table(kind: str, path: Path, name: str) -> Any:
     except UserError:
         raise
     except Exception as exc:
+        if "corresponds to no data" in str(exc):  # a header and no rows
+            raise UserError("dataset_empty", name=name) from exc
         raise UserError("dataset_unreadable", name=name, detail=_first_line(exc)) from exc
 
 
