@@ -17,6 +17,7 @@ import html
 import inspect
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -113,6 +114,8 @@ def tensors_of(value: Any, tokenizer: Any = None, prefix: str = "") -> dict[str,
             return
         if _is_tensor(item) and not isinstance(item, (int, float)):
             found[name or "output"] = describe(item, name, tokenizer)
+        elif (numbers := _numbers(item)) is not None:  # a tokenizer's lists of ids (no return_tensors)
+            found[name or "output"] = describe(numbers, name, tokenizer)
         elif hasattr(item, "items") and callable(item.items):
             for key, sub in list(item.items()):
                 walk(sub, f"{name}.{key}" if name else str(key), depth + 1)
@@ -122,6 +125,20 @@ def tensors_of(value: Any, tokenizer: Any = None, prefix: str = "") -> dict[str,
 
     walk(value, prefix, 0)
     return found
+
+
+def _numbers(item: Any) -> Any:
+    """A list of numbers (or of equal-length lists of numbers) as a numpy array, else None."""
+    if not isinstance(item, list) or not item:
+        return None
+    rows = item if isinstance(item[0], list) else [item]
+    if not all(isinstance(r, list) and len(r) == len(rows[0]) and r for r in rows):
+        return None
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for r in rows[:64] for x in r):
+        return None
+    import numpy as np
+
+    return np.array(item)
 
 
 def _leaves(value: Any) -> dict[str, Any]:
@@ -161,6 +178,7 @@ class Recorder:
         self.raw: dict[str, dict[str, Any]] = {}
         self._by_name: dict[str, dict] = {}
         self.inside = False
+        self.quiet = 0  # > 0 inside a pipeline's _forward or generate: module calls are theirs
 
     def record(self, name: str, step: str, code: str, value: Any = None, *, info: dict | None = None,
                output: Any = None, tensors: bool = True) -> None:
@@ -168,8 +186,12 @@ class Recorder:
         if stage is not None:
             stage["calls"] += 1
             return
-        stage = {"stage": name, "step": step, "code": code, "calls": 1,
-                 "tensors": tensors_of(value, self.tokenizer) if tensors else {}}
+        inside, self.inside = self.inside, True  # the tokens shown are not the run's own calls
+        try:
+            shown = tensors_of(value, self.tokenizer) if tensors else {}
+        finally:
+            self.inside = inside
+        stage = {"stage": name, "step": step, "code": code, "calls": 1, "tensors": shown}
         if info:
             stage["info"] = info
         if output is not None:
@@ -229,7 +251,8 @@ def _swap_class(obj: Any, methods: dict[str, Callable]) -> Callable[[], None]:
     """obj's class swapped for a subclass overriding `methods` (dunder calls look up the class, not the
     instance); returns the undo. The object keeps its type for isinstance checks."""
     original = obj.__class__
-    traced = type(f"Traced{original.__name__}", (original,), methods)
+    traced = type(original.__name__, (original,), methods)  # its name too: runs may print type(x).__name__
+    traced.__qualname__, traced.__module__ = original.__qualname__, original.__module__
     obj.__class__ = traced
 
     def undo() -> None:
@@ -267,9 +290,11 @@ def _trace_generate(model: Any, rec: Recorder, code: str, step: str = "forward")
             passes.append(1)
 
         handle = model.register_forward_hook(hook, with_kwargs=True)
+        rec.quiet += 1
         try:
             out = generate(*args, **kwargs)
         finally:
+            rec.quiet -= 1
             handle.remove()
         ids = out.sequences if hasattr(out, "sequences") else out
         rec.record("generate", step, code, {"sequences": ids} if _is_tensor(ids) else out,
@@ -298,7 +323,11 @@ def _trace_pipeline(pipe: Any, rec: Recorder) -> list[Callable[[], None]]:
         return out
 
     def traced_forward(*args, **kwargs):
-        out = forward(*args, **kwargs)
+        rec.quiet += 1
+        try:
+            out = forward(*args, **kwargs)
+        finally:
+            rec.quiet -= 1
         rec.record("_forward", "forward", f"model_outputs = pipe._forward(model_inputs)  # {name}._forward: "
                                           f"{type(pipe.model).__name__}", out)
         return out
@@ -317,57 +346,76 @@ def _trace_pipeline(pipe: Any, rec: Recorder) -> list[Callable[[], None]]:
     return undo
 
 
-POSTPROCESSING = ("decode", "batch_decode")
+# a processor's methods recorded besides its call: (step, reads ids) by name; post_process_* are postprocess
+METHODS = {"tokenize": ("preprocess", False), "encode": ("preprocess", False),
+           "convert_tokens_to_ids": ("preprocess", False), "apply_chat_template": ("preprocess", False),
+           "decode": ("postprocess", True), "batch_decode": ("postprocess", True),
+           "convert_ids_to_tokens": ("postprocess", True)}
 
 
 def _trace_processor(processor: Any, rec: Recorder) -> Callable[[], None]:
     cls = type(processor)
     info = processor_info(processor)
 
-    def call(self, *args, **kwargs):
-        out = cls.__call__(self, *args, **kwargs)
-        rec.record("processor", "preprocess", f"inputs = processor(...)  # {cls.__name__}.__call__", out, info=info)
-        return out
+    def make(method: str, step: str, reads_ids: bool) -> Callable:
+        code = (f"inputs = processor(...)  # {cls.__name__}.__call__" if method == "__call__"
+                else f"{'result' if step == 'postprocess' else 'ids'} = processor.{method}(...)  # {cls.__name__}.{method}")
 
-    methods: dict[str, Callable] = {"__call__": call}
-    names = [n for n in dir(cls) if n in POSTPROCESSING or n.startswith("post_process")]
-    for method in names:
-        if not callable(getattr(cls, method, None)):
-            continue
+        def traced(self, *args, **kwargs):
+            if rec.inside:  # batch_decode calls decode, a call calls tokenize: one stage
+                return getattr(cls, method)(self, *args, **kwargs)
+            rec.inside = True
+            try:
+                out = getattr(cls, method)(self, *args, **kwargs)
+            finally:
+                rec.inside = False
+            name = "processor" if method == "__call__" else method
+            if reads_ids:
+                rec.record(name, step, code, {"ids": args[0]} if args else kwargs, output=out)
+            else:
+                shown = tensors_of(out) if not isinstance(out, str) else {}
+                rec.record(name, step, code, out, info=info if step == "preprocess" else None,
+                           output=None if shown else out)
+            return out
 
-        def make(method: str) -> Callable:
-            def traced(self, *args, **kwargs):
-                if rec.inside:  # batch_decode calls decode: one stage
-                    return getattr(cls, method)(self, *args, **kwargs)
-                rec.inside = True
-                try:
-                    out = getattr(cls, method)(self, *args, **kwargs)
-                finally:
-                    rec.inside = False
-                is_text = method in POSTPROCESSING
-                rec.record(method, "postprocess", f"result = processor.{method}(...)  # {cls.__name__}.{method}",
-                           None if is_text else out, output=out if is_text else None, tensors=not is_text)
-                return out
-            return traced
+        return traced
 
-        methods[method] = make(method)
+    methods: dict[str, Callable] = {"__call__": make("__call__", "preprocess", False)}
+    for method in dir(cls):
+        kind = METHODS.get(method) or (("postprocess", False) if method.startswith("post_process") else None)
+        if kind is not None and callable(getattr(cls, method, None)):
+            methods[method] = make(method, *kind)
     return _swap_class(processor, methods)
 
 
-def _trace_model(model: Any, rec: Recorder) -> list[Callable[[], None]]:
-    name = type(model).__name__
+def _trace_modules(rec: Recorder) -> list[Callable[[], None]]:
+    """Every outermost module call of this thread recorded as the "model" stage (the model, or one the run
+    built from it, such as a backbone), except inside a pipeline's _forward or generate, which record their
+    own. Global hooks, filtered by thread: other requests' models run on untouched."""
+    from torch.nn.modules import module as nn_module
 
-    def hook(module, args, kwargs, output):
+    thread = threading.get_ident()
+    depth = [0]
+
+    def before(module, args):
+        if threading.get_ident() == thread:
+            depth[0] += 1
+
+    def after(module, args, kwargs, output):
+        if threading.get_ident() != thread:
+            return
+        depth[0] -= 1
+        if depth[0] or rec.quiet:
+            return
+        name = type(module).__name__
         if not any(s["step"] == "preprocess" for s in rec.stages):  # the run fed the model itself
             rec.record("model inputs", "preprocess", "inputs = {...}  # what the run gives the model",
                        {k: v for k, v in kwargs.items() if _is_tensor(v)} or (args[0] if args else {}))
         rec.record("model", "forward", f"outputs = model(**inputs)  # {name}.forward", output)
 
-    handle = model.register_forward_hook(hook, with_kwargs=True)
-    undo = [handle.remove]
-    if hasattr(model, "generate"):
-        undo.append(_trace_generate(model, rec, "ids = model.generate(**inputs)"))
-    return undo
+    handles = [nn_module.register_module_forward_pre_hook(before),
+               nn_module.register_module_forward_hook(after, with_kwargs=True, always_call=True)]
+    return [h.remove for h in handles]
 
 
 @contextlib.contextmanager
@@ -379,10 +427,12 @@ def tracing(loaded: Any, rec: Recorder):
             if isinstance(obj, Bundle):
                 if obj.processor is not None:
                     undo.append(_trace_processor(obj.processor, rec))
-                if obj.model is not None:
-                    undo.extend(_trace_model(obj.model, rec))
+                if obj.model is not None and hasattr(obj.model, "generate"):
+                    undo.append(_trace_generate(obj.model, rec, "ids = model.generate(**inputs)"))
             elif hasattr(obj, "_forward") and hasattr(obj, "preprocess"):
                 undo.extend(_trace_pipeline(obj, rec))
+        if any(getattr(obj, "model", None) is not None for obj in (loaded if isinstance(loaded, list) else [loaded])):
+            undo.extend(_trace_modules(rec))
         yield rec
     finally:
         for fn in reversed(undo):

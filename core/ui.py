@@ -141,6 +141,7 @@ class Panels:
     raw: gr.JSON
     code: gr.Code
     details: gr.JSON
+    hood: Any = None  # "Under the hood": (accordion, HTML), drawn by core.steps_ui when opened
 
     def values(self, result: RunResult, lang: str = "en") -> dict:
         notes = "\n\n".join(n.text(lang) for n in result.notes)
@@ -248,7 +249,9 @@ def result_panels(ctx: Context, task: TaskSpec) -> Panels:
         raw = gr.JSON(label=ctx.tr("Raw output"), elem_id=f"{task.api_name}_raw")
     with gr.Accordion(ctx.tr("Details"), open=False):
         details = gr.JSON(label=ctx.tr("Details"), elem_id=f"{task.api_name}_details")
-    return Panels(notes, raw, code, details)
+    from core import steps_ui
+
+    return Panels(notes, raw, code, details, steps_ui.panel(ctx, task))
 
 
 def takes_request(fn: Callable, names: list[str], *, progress: bool = False, optional: tuple = ()) -> Callable:
@@ -372,7 +375,7 @@ def wire(
     model_names = ["model"] + [f"model_{i + 1}" for i in range(1, len(pickers))]
     components = [fields[n] for n in names] + pickers
     ctx.wired[task.id] = dict(fields)
-    from core import compare_ui
+    from core import compare_ui, steps_ui
     from core.compare import as_json, compare
 
     comparing = compare_ui.attached(ctx, task, pickers)  # (switch, view): model_2 / model_3 compare models
@@ -394,7 +397,9 @@ def wire(
         model_id = chosen[0] if len(pickers) == 1 else [m for m in chosen if m]
         inputs = {k: v for k, v in given.items() if k in task.inputs}
         params = {k: v for k, v in given.items() if k not in task.inputs}
-        return model_id, inputs, params, language_of(request), getattr(request, "session_hash", None)
+        session = getattr(request, "session_hash", None)
+        steps_ui.remember(session, task, model_id, inputs, params)  # for "Under the hood" (core.steps_ui)
+        return model_id, inputs, params, language_of(request), session
 
     def others_of(args) -> list[str]:
         """The compare pickers' models (model_2, model_3) that were given: none without a comparison."""
@@ -470,6 +475,7 @@ def wire(
         # gradio's upload-folder checks
         preprocess=False,
     )
+    steps_ui.attach(ctx, task, event, panels.hood)
     if deferred:
         def finish(request):
             made = _LATER.pop((getattr(request, "session_hash", None), id(deferred[0])))
