@@ -930,7 +930,7 @@ def _cell(value: Any) -> Any:
 # ---- writing ---------------------------------------------------------------------------------------------
 class Writer:
     """Writes output rows to .jsonl / .csv / .parquet as they come (`output` is JSON text in CSV and Parquet,
-    nested in JSON Lines). Use as a context manager, or call close()."""
+    nested in JSON Lines); the file is made when the first rows come. Use as a context manager, or call close()."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -984,8 +984,6 @@ class Writer:
         if self._parquet is not None:
             self._parquet.close()
             self._parquet = None
-        if self.rows == 0 and not self.path.exists():
-            self.path.write_text("" if self.kind != "csv" else "", encoding="utf-8")
 
     def __enter__(self) -> Writer:
         return self
