@@ -313,6 +313,10 @@ def _open_saved(folder: Path, name: str, split: str | None) -> Source:
 def _open_hub(spec: str, split: str | None, config: str | None, offline: bool) -> Source:
     if offline:
         raise UserError("dataset_offline", name=spec)
+    from core.loading import hub_reachable
+
+    if not hub_reachable():  # datasets would retry for half a minute
+        raise UserError("dataset_hub", name=spec, detail="the Hub cannot be reached from this machine")
     import datasets
 
     datasets.disable_progress_bars()

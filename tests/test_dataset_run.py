@@ -261,6 +261,8 @@ def test_bad_sources_are_one_line_each(files, tmp_path):
 
     assert refused(str(tmp_path / "nothing.csv")).key == "dataset_missing"
     assert refused("someone/some-dataset").key == "dataset_offline"
+    # online without a reachable Hub (CI): one line at once, not datasets' half a minute of retries
+    assert refused("someone/no-such-dataset-here", offline=False).key in ("dataset_hub", "dataset_unreadable")
     (tmp_path / "empty.csv").write_text("")
     assert refused(str(tmp_path / "empty.csv")).key == "dataset_empty"
     (tmp_path / "header.csv").write_text("text,label\n")
@@ -365,11 +367,8 @@ def test_whisper_over_espeak_clips_with_a_wer_summary(manager, pack_dir, tmp_pat
         speak(sentence, tmp_path / f"c{i}.wav")
     (tmp_path / "metadata.csv").write_text("file_name,text\n" + "".join(f'c{i}.wav,"{s}"\n' for i, s in enumerate(said)))
     source = open_source(str(tmp_path), offline=True)
-    spec = task("automatic-speech-recognition")
     result, rows, _, _ = ran(manager, "automatic-speech-recognition", pack_dir / "whisper-tiny.en", source,
                              columns={"audio": "file_name"}, reference="text", batch_size=2)
-    assert "quick brown fox" in rows[0]["output"]["text"].lower()
-    assert rows[1]["output"] == manager.run(spec, str(pack_dir / "whisper-tiny.en"), {"audio": str(tmp_path / "c1.wav")},
-                                            {}).output
+    assert "quick brown fox" in rows[0]["output"]["text"].lower()  # (equality with single runs: the tiny CTC above)
     assert result.summary["kind"] == "wer" and result.summary["reference_words"] == 13
     assert result.summary["wer"] < 0.35
