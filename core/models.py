@@ -131,9 +131,14 @@ class ModelManager:
             if self._training is None:
                 from core.train_worker import TrainingQueue
 
-                self._training = TrainingQueue(self.settings, source=self.source_of,
+                self._training = TrainingQueue(self.settings, source=self.source_of, roots=self.data_roots,
                                                on_done=lambda result: self.local_models(refresh=True))
             return self._training
+
+    def data_roots(self) -> list[Path] | None:
+        """Folders a typed data path (training data) may lie in: the model roots and gradio's upload folders;
+        None (any) with --any-local-path."""
+        return None if self.settings.any_local_path else [*self.allowed_roots(), *gradio_folders()]
 
     def source_of(self, model: str) -> tuple[ModelRef, str]:
         """(the ModelRef, what from_pretrained gets) for a typed or picked model, with resolve()'s checks;
