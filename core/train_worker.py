@@ -74,9 +74,10 @@ class TrainingQueue:
     """One per server (the ModelManager owns it). submit() checks a request and queues it; a runner thread
     trains the jobs one after another, each in a spawned worker process."""
 
-    def __init__(self, settings: Settings, *, source=None, on_done=None, max_waiting: int = MAX_WAITING):
+    def __init__(self, settings: Settings, *, source=None, roots=None, on_done=None, max_waiting: int = MAX_WAITING):
         self.settings = settings
         self.source = source  # model text -> (ModelRef, from_pretrained source); ModelManager.source_of
+        self.roots = roots    # () -> the folders data paths may lie in (None: any)
         self.on_done = on_done
         self.max_waiting = max_waiting
         self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
@@ -110,7 +111,8 @@ class TrainingQueue:
                 text_column=request.get("text_column") or "text", text_pair_column=request.get("text_pair_column"),
                 label_column=request.get("label_column") or "label", split=request.get("split") or None,
                 eval_split=request.get("eval_split") or None, eval_percent=params["eval_percent"],
-                seed=params["seed"], offline=self.settings.offline)
+                seed=params["seed"], offline=self.settings.offline,
+                allowed_roots=self.roots() if self.roots is not None else None)
         lim = self.settings.limits
         job_request = {**{k: data.spec[k] for k in ("data", "eval", "split", "eval_split", "text_column",
                                                     "text_pair_column", "label_column")},

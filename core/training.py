@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
 import re
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from typing import Any
 
 from core import limits
 from core.errors import UserError
+from core.loading import is_inside
 from core.params import Bool, Float, Int, fields
 
 TASK = "text-classification"
@@ -86,16 +88,19 @@ def _is_saved_dataset(folder: Path) -> bool:
     return any((folder / name).is_file() for name in ("dataset_dict.json", "state.json", "dataset_info.json"))
 
 
-def read_source(data: str, split: str | None = None, *, offline: bool = False):
+def read_source(data: str, split: str | None = None, *, offline: bool = False, allowed_roots=None):
     """The datasets.Dataset of a CSV / TSV / JSON Lines / Parquet file, a save_to_disk folder (its `split`,
-    train by default) or a Hub dataset id (its `split`)."""
+    train by default) or a Hub dataset id (its `split`). allowed_roots: folders a local path must lie in (None:
+    any, for the CLI); a path outside them gets the message of a path that does not exist."""
     import datasets
 
     datasets.disable_progress_bars()
     text = str(data or "").strip()
     if not text:
         raise UserError("empty_input", what="Training data")
-    path = Path(text).expanduser()
+    path = Path(os.path.abspath(Path(text).expanduser()))
+    if allowed_roots is not None and not any(is_inside(path, Path(os.path.abspath(r))) for r in allowed_roots):
+        path = Path("/nonexistent") / path.name  # told apart from a missing path by nothing
     try:
         if path.is_file():
             kind = FORMATS.get(path.suffix.lower())
@@ -117,7 +122,7 @@ def read_source(data: str, split: str | None = None, *, offline: bool = False):
         raise
     except Exception as exc:  # a malformed file, a missing split, a Hub failure: one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise _bad(f"{path.name if path.exists() else text[:80]}: {first[:200]}") from exc
+        raise _bad(f"{path.name if path.exists() else text[:80]}: {first[:200]}") from None
 
 
 def _pick_split(loaded, split: str | None, name: str):
@@ -196,9 +201,10 @@ def _sorted_labels(values: list[str]) -> list[str]:
 def prepare_data(data: str, *, eval: str | None = None, text_column: str = "text",
                  text_pair_column: str | None = None, label_column: str = "label", split: str | None = None,
                  eval_split: str | None = None, eval_percent: int | None = None, seed: int | None = None,
-                 offline: bool = False) -> TrainData:
+                 offline: bool = False, allowed_roots=None) -> TrainData:
     """Read, check and prepare the data; UserError with one line on bad data. The eval rows come from the eval
-    file, else the source's eval_split, else a stratified held-out share (eval_percent, seed)."""
+    file, else the source's eval_split, else a stratified held-out share (eval_percent, seed). allowed_roots:
+    see read_source (a server passes its roots: a typed path must not read the server's disk)."""
     eval_percent = PARAMS["eval_percent"].parse(eval_percent)
     seed = PARAMS["seed"].parse(seed)
     text_column = (text_column or "text").strip()
@@ -207,7 +213,7 @@ def prepare_data(data: str, *, eval: str | None = None, text_column: str = "text
     columns = {"text": text_column, "text_pair": text_pair_column, "label": label_column}
     if len({c for c in columns.values() if c}) < len([c for c in columns.values() if c]):
         raise _bad("the text, second text and label columns must differ")
-    source = read_source(data, split, offline=offline)
+    source = read_source(data, split, offline=offline, allowed_roots=allowed_roots)
     all_columns = list(source.column_names)
     _check_columns(source, columns, "Training data")
     class_names = None
@@ -215,9 +221,9 @@ def prepare_data(data: str, *, eval: str | None = None, text_column: str = "text
     if isinstance(feature, _class_label()):
         class_names = list(feature.names)
     if eval:
-        held, eval_from = read_source(eval, None, offline=offline), "file"
+        held, eval_from = read_source(eval, None, offline=offline, allowed_roots=allowed_roots), "file"
     elif eval_split:
-        held, eval_from = read_source(data, eval_split, offline=offline), "split"
+        held, eval_from = read_source(data, eval_split, offline=offline, allowed_roots=allowed_roots), "split"
     else:
         held, eval_from = None, "percent"
     _check_values(source, columns, "Training data")

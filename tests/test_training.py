@@ -221,8 +221,7 @@ def test_worker_trains_queues_cancels_and_survives_a_killed_worker(queue, tiny, 
     slow = queue.submit({"model": model, "data": TOPICS, "name": "tiny-slow",
                          "params": {**FAST, "epochs": 10, "batch_size": 1}})
     doomed = queue.submit({"model": model, "data": TOPICS, "name": "tiny-doomed", "params": FAST})
-    killed = queue.submit({"model": model, "data": TOPICS, "name": "tiny-killed",
-                           "params": {**FAST, "epochs": 10, "batch_size": 1}})
+    killed = queue.submit({"model": model, "data": TOPICS, "name": "tiny-killed", "params": FAST})
     assert queue.status(first)["position"] == 0 or queue.status(first)["state"] == "queued"
     assert [queue.status(j)["position"] for j in (slow, doomed, killed)] == [1, 2, 3] or \
         queue.status(first)["state"] == "queued"
@@ -249,16 +248,17 @@ def test_worker_trains_queues_cancels_and_survives_a_killed_worker(queue, tiny, 
     assert queue.wait(slow, timeout=60)["state"] == "cancelled"
     assert not (manager.settings.trained_dir / "tiny-slow" / "model.safetensors").exists()
 
-    while queue.status(killed)["step"] < 1 and time.monotonic() < end:
-        time.sleep(0.2)
-    os.kill(queue._current[1].pid, signal.SIGKILL)  # as the kernel's OOM killer would
+    while not (queue._current and queue._current[0].id == killed and queue._current[1].pid) \
+            and time.monotonic() < end:
+        time.sleep(0.05)
+    os.kill(queue._current[1].pid, signal.SIGKILL)  # as the kernel's OOM killer would, here before it trains
     failed = queue.wait(killed, timeout=60)
     assert failed["state"] == "failed" and "out of memory" in failed["error"] and "\n" not in failed["error"]
     assert queue.error(killed).key == "train_crashed"
     assert [j["state"] for j in queue.jobs()] == ["done", "cancelled", "cancelled", "failed"]
 
 
-def test_the_queue_refuses_bad_requests_at_once(queue, settings, pack_dir, tiny, tmp_path):
+def test_the_queue_refuses_bad_requests_at_once(queue, settings, manager, pack_dir, tiny, tmp_path):
     from dataclasses import replace
 
     from core.train_worker import TrainingQueue
@@ -272,6 +272,10 @@ def test_the_queue_refuses_bad_requests_at_once(queue, settings, pack_dir, tiny,
     with pytest.raises(UserError) as caught:
         queue.submit({"model": str(tiny["bert-seqcls"]), "data": write_csv(tmp_path / "one.csv", [("a", "x")] * 9)})
     assert caught.value.key == "train_one_class"
+    guarded = TrainingQueue(settings, source=manager.source_of, roots=manager.data_roots)
+    with pytest.raises(UserError) as caught:  # a typed path must not read the server's disk
+        guarded.check({"model": str(tiny["bert-seqcls"]), "data": TOPICS})
+    assert caught.value.key == "train_data" and "no such file" in caught.value.text()
     off = TrainingQueue(replace(settings, training=False), source=queue.source)
     with pytest.raises(UserError) as caught:
         off.submit({"model": str(tiny["bert-seqcls"]), "data": TOPICS})
