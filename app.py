@@ -29,7 +29,9 @@ COMMANDS = ("serve", "tasks", "run", "offline-pack", "train")
 CSS = """
 [data-testid="status-tracker"]:has(> .error) { display: none !important; }
 /* "Compare models": the extra pickers show while the switch is on (core/compare_ui.py) */
-.compare-switch:not(:has(input:checked)) ~ .compare-picker { display: none !important; }
+.compare-switch:not(:has(input:checked)) ~ .compare-picker,
+.compare-switch:not(:has(input:checked)) ~ .form > .compare-picker,
+.compare-switch:not(:has(input:checked)) ~ .form:not(:has(> :not(.compare-picker))) { display: none !important; }
 """
 
 
