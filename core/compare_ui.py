@@ -250,8 +250,10 @@ def _card(c: Compared, render: Callable, lang: str, meta: dict) -> str:
         drawn = render(c.result)
     except Exception:  # a render that needs more than the result gives: the raw output instead
         drawn = {}
-    parts = [drawn_html(component, value) for component, value in drawn.items()]
-    body = "".join(p for p in parts if p)
+    parts = [(isinstance(component, gr.Dataframe), drawn_html(component, value)) for component, value in drawn.items()]
+    # tables only when nothing else is drawn: what they list (entities, boxes...) is in the differences below
+    drawings = [p for table, p in parts if p and not table]
+    body = "".join(drawings or [p for _, p in parts if p])
     if not body:
         from core.jsonable import jsonable
 
