@@ -703,6 +703,7 @@ class _Summary:
         self.task, self.reference = task, reference
         self.labels: Counter = Counter()
         self.entities: Counter = Counter()
+        self.detections: Counter = Counter()
         self.scores: list[float] = [0.0, 0]  # sum, count
         self.wer = [0, 0]  # errors, reference words
         self.images = 0
@@ -717,6 +718,8 @@ class _Summary:
             if isinstance(top.get("score"), (int, float)):
                 self.scores[0] += float(top["score"])
                 self.scores[1] += 1
+        if isinstance(value, list) and value and all(isinstance(v, dict) and "box" in v and "label" in v for v in value):
+            self.detections.update(str(v["label"]) for v in value)  # object detection: labels over every box
         entities = _entities(value)
         if entities is not None:
             for e in entities:
@@ -751,6 +754,8 @@ class _Summary:
             out.update(kind="labels", counts=dict(self.labels.most_common()))
         elif self.entities:
             out.update(kind="entities", counts=dict(self.entities.most_common()))
+        elif self.detections:
+            out.update(kind="detections", counts=dict(self.detections.most_common()))
         elif self.images:
             out.update(kind="images", count=self.images, rows_with_images=list(self.gallery))
         elif self.answers:
