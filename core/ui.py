@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from core import gradio_startup
 from core.errors import UserError
 from core.hardware import gpu_wrapped, zero_gpu
 from core.i18n import Translator, language_of, speaking, translate, translate_detail
@@ -117,6 +118,7 @@ def _lazy_session_configs() -> None:
 
 _signatures_once()
 _lazy_session_configs()
+gradio_startup.install()
 
 
 @dataclass(frozen=True)
@@ -382,7 +384,8 @@ def wire(
     if comparing is not None:  # the view is drawn for the page after the answer: the API gets the raw list
         components += list(comparing[0].pickers)
         model_names += list(compare_ui.SLOTS)
-        outputs, later = [*outputs, comparing[1]], [*(later or ()), comparing[1]]
+        if not zero_gpu():  # a GPU worker process keeps nothing for the page's follow-up: no view (the API's
+            outputs, later = [*outputs, comparing[1]], [*(later or ()), comparing[1]]  # answers stay as off it)
 
     # on ZeroGPU the handler runs in a worker process (spaces.GPU): what it keeps for a follow-up event stays
     # there, so the `later` outputs are made with the answer and sent as ordinary outputs
@@ -414,7 +417,7 @@ def wire(
     def outputs_for(result: RunResult, lang: str, session: str | None, compared: list | None = None) -> dict:
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
             drawn = render(result)
-            if comparing is not None:
+            if comparing is not None and comparing[1] in deferred:
                 view = comparing[1]
                 drawn[view] = compare_ui.maker(compared, render, lang, lambda u: _NOTES.value(session, view, u))
             makers = {c: drawn.pop(c) for c in deferred if c in drawn}
