@@ -694,7 +694,7 @@ def page(stages: list[dict] | None, lang: str = "en", empty: str = "Run the task
     tr = lambda text: html.escape(translate(text, lang))  # noqa: E731
     if not stages:
         return f'<div class="steps-empty">{tr(empty)}</div>'
-    parts = ['<div class="steps">']
+    parts = [STYLE, '<div class="steps">']
     for number, stage in enumerate(stages, 1):
         step = tr(STEP_TITLES.get(stage.get("step", ""), stage.get("step", "")))
         calls = stage.get("calls", 1)
@@ -724,9 +724,9 @@ def page(stages: list[dict] | None, lang: str = "en", empty: str = "Run the task
                     values += (f'<br><i>{tr("first values only")}: min {s["min"]}, max {s["max"]}, '
                                f'{tr("mean")} {s["mean"]}</i>')
                 if t.get("tokens"):
-                    values += f'<br><span class="steps-tokens">{html.escape(_values_text(t["tokens"]))}</span>'
+                    values += _token_chips(t["values"], t["tokens"])
                 rows.append(f"<tr><td><code>{html.escape(name)}</code></td><td>{t['shape']}</td>"
-                            f"<td>{html.escape(t['dtype'])}</td><td>{values}</td></tr>")
+                            f"<td>{html.escape(t['dtype'])}</td><td class=\"steps-values\">{values}</td></tr>")
             parts.append(f'<table class="steps-tensors"><tr>{head}</tr>{"".join(rows)}</table>')
         if stage.get("table"):
             table = stage["table"]
@@ -741,6 +741,36 @@ def page(stages: list[dict] | None, lang: str = "en", empty: str = "Run the task
         parts.append("</section>")
     parts.append("</div>")
     return "".join(parts)
+
+
+STYLE = """<style>
+.steps { font-size: 0.92em; }
+.steps-stage { border-left: 3px solid var(--color-accent, #f97316); padding: 2px 12px; margin: 10px 0; }
+.steps-stage.steps-explain { border-left-color: var(--color-green-500, #22c55e); }
+.steps h4 { margin: 4px 0; } .steps h4 small { font-weight: normal; opacity: 0.7; }
+.steps-calls { font-size: 0.8em; font-weight: normal; opacity: 0.8; margin-left: 8px; }
+.steps pre { background: var(--code-background-fill, #f4f4f5); padding: 4px 8px; margin: 4px 0; white-space: pre-wrap;
+  word-break: break-word; font-size: 0.85em; }
+.steps table { border-collapse: collapse; margin: 4px 0; font-size: 0.85em; }
+.steps td, .steps th { border: 1px solid var(--border-color-primary, #e4e4e7); padding: 2px 6px; text-align: left;
+  vertical-align: top; }
+.steps td.steps-values { font-family: var(--font-mono, monospace); max-width: 720px; word-break: break-all; }
+.steps-tok { display: inline-block; border: 1px solid var(--border-color-primary, #d4d4d8); border-radius: 4px;
+  padding: 0 4px; margin: 2px 2px 0 0; text-align: center; font-family: var(--font-mono, monospace); }
+.steps-tok small { display: block; opacity: 0.65; }
+.steps-info { font-size: 0.85em; } .steps-empty { opacity: 0.7; padding: 8px 0; }
+</style>"""
+
+
+def _token_chips(ids: Any, tokens: Any) -> str:
+    """The first row of ids under their tokens, as chips."""
+    while isinstance(ids, list) and ids and isinstance(ids[0], list):
+        ids, tokens = ids[0], tokens[0] if tokens and isinstance(tokens[0], list) else tokens
+    if not isinstance(ids, list) or not isinstance(tokens, list):
+        return ""
+    chips = "".join(f'<span class="steps-tok">{html.escape(str(tok))}<small>{i}</small></span>'
+                    for tok, i in zip(tokens, ids))
+    return f'<div class="steps-tokens">{chips}</div>'
 
 
 def _cell(value: Any) -> str:
