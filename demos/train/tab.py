@@ -162,9 +162,10 @@ def build_tab(ctx) -> None:
                 cancel_button = gr.Button(tr("Cancel"), variant="stop", elem_id="train_cancel_button")
             status = gr.Markdown(elem_id="train_progress")
             job = gr.Textbox(label=tr("Training job"), visible=False, elem_id="train_job")
-    curves = gr.Plot(label=tr("Learning curve"), elem_id="train_curves", visible=False)
+    # the plots stay shown: one that is drawn while hidden stays blank when shown (gradio 6.31)
+    curves = gr.Plot(label=tr("Learning curve"), elem_id="train_curves")
     with gr.Row():
-        confusion = gr.Plot(label=tr("Confusion matrix"), elem_id="train_confusion", visible=False, scale=2)
+        confusion = gr.Plot(label=tr("Confusion matrix (eval rows)"), elem_id="train_confusion", scale=2)
         with gr.Column(scale=3):
             summary = gr.Markdown(elem_id="train_summary")
             wrong = gr.Dataframe(headers=list(views.WRONG_HEADERS), label=tr("Eval rows it got wrong"),
@@ -263,8 +264,7 @@ def build_tab(ctx) -> None:
             fail(err, lang)
         with speaking(lang):
             line = say("Queued: waiting for the training worker…")
-        return (job_id, gr.Timer(active=True), line, script, gr.update(visible=False), gr.update(visible=False),
-                "", gr.update(visible=False))
+        return job_id, gr.Timer(active=True), line, script, None, None, "", gr.update(visible=False)
 
     takes_request(start, [*DATA_NAMES, "model", "name", *param_names])
     result_outputs = [status, curves, confusion, summary, wrong]
@@ -294,12 +294,11 @@ def build_tab(ctx) -> None:
             line = views.progress(current)
             started = bool(current.get("loss") or current.get("eval"))
             out = [gr.Timer(active=running), line,
-                   gr.update(value=PlotData(type="plotly", plot=views.as_json(views.curves(current))),
-                             visible=True) if started or result else gr.update(visible=False)]
+                   PlotData(type="plotly", plot=views.as_json(views.curves(current))) if started else gr.skip()]
             if result.get("confusion"):
                 rows = views.wrong_rows(result)
-                out += [gr.update(value=PlotData(type="plotly", plot=views.as_json(
-                            views.confusion(result["labels"], result["confusion"]))), visible=True),
+                out += [PlotData(type="plotly", plot=views.as_json(views.confusion(result["labels"],
+                                                                                  result["confusion"]))),
                         views.summary(result),
                         gr.update(value={"headers": [say(h) for h in views.WRONG_HEADERS], "data": rows},
                                   visible=bool(rows))]
@@ -309,7 +308,7 @@ def build_tab(ctx) -> None:
 
     takes_request(poll, ["job"])
     gr.on([timer.tick], poll, [job], [timer, *result_outputs, raw], api_name="train_status",
-          concurrency_limit=None, show_progress="hidden", queue=False)
+          concurrency_limit=None, show_progress="hidden", show_progress_on=[job], queue=False)
 
     def cancel(job_id, request):
         lang = language_of(request)
@@ -324,7 +323,7 @@ def build_tab(ctx) -> None:
             return say("⏹ Cancelling…")
 
     takes_request(cancel, ["job"])
-    cancel_button.click(cancel, [job], [status], api_name="train_cancel", queue=False)
+    cancel_button.click(cancel, [job], [status], api_name="train_cancel", queue=False, show_progress="hidden")
 
 
 def _cell(value: Any) -> Any:

@@ -13,6 +13,7 @@ from core.i18n import say
 FONT = dict(family="Pretendard, 'Noto Sans CJK KR', 'Noto Sans KR', 'Malgun Gothic', sans-serif", size=13)
 LOSS, ACCURACY, F1, EVAL_LOSS = "#4C78A8", "#54A24B", "#F58518", "#E45756"
 GRID = "#e5e7eb"
+BLUES = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]]  # few (light) to many (dark)
 WRONG_HEADERS = ("text", "label", "predicted", "score")
 
 
@@ -20,10 +21,11 @@ def _axis(title: str, **extra) -> dict:
     return {"title": {"text": title}, "gridcolor": GRID, "zeroline": False, "automargin": True, **extra}
 
 
-def _layout(title: str, height: int) -> dict:
-    return {"font": dict(FONT), "title": {"text": title, "x": 0.01, "font": {"size": 15}}, "height": height,
-            "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "paper_bgcolor": "white", "plot_bgcolor": "white",
-            "legend": {"orientation": "h", "y": -0.2}}
+def _layout(height: int) -> dict:
+    """The layout both figures share (their titles are the gr.Plot labels)."""
+    return {"font": dict(FONT), "height": height, "margin": {"l": 10, "r": 10, "t": 36, "b": 10},
+            "paper_bgcolor": "white", "plot_bgcolor": "white",
+            "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}}
 
 
 def as_json(figure: dict) -> str:
@@ -42,7 +44,7 @@ def curves(status: dict) -> dict:
         points = [(float(e["epoch"]), float(e[key])) for e in evals if e.get(key) is not None]
         data.append({"type": "scatter", "mode": "lines+markers", "name": say(name), "x": [x for x, _ in points],
                      "y": [y for _, y in points], "line": {"color": color}, "xaxis": "x2", "yaxis": "y2"})
-    layout = _layout(say("Learning curve"), 340)
+    layout = _layout(320)
     layout.update(
         xaxis=_axis(say("step"), domain=[0, 0.55], rangemode="tozero"),
         yaxis=_axis(say("loss"), rangemode="tozero"),
@@ -60,13 +62,13 @@ def confusion(labels: list[str], matrix: list[list[int]]) -> dict:
     notes = [{"x": labels[j], "y": labels[i], "text": str(z[i][j]), "showarrow": False,
               "font": {"color": "white" if z[i][j] > peak / 2 else "#111827"}}
              for i in range(n) for j in range(n)] if n <= 20 else []
-    layout = _layout(say("Confusion matrix (eval rows)"), max(300, 90 + 34 * n))
+    layout = _layout(max(280, 90 + 40 * n))
     layout.update(
         xaxis=_axis(say("predicted"), type="category", side="bottom"),
         yaxis=_axis(say("true label"), type="category", autorange="reversed"),
         annotations=notes,
     )
-    data = [{"type": "heatmap", "z": z, "x": list(labels), "y": list(labels), "colorscale": "Blues",
+    data = [{"type": "heatmap", "z": z, "x": list(labels), "y": list(labels), "colorscale": BLUES,
              "showscale": False, "hovertemplate": say("true %{y}, predicted %{x}: %{z}") + "<extra></extra>"}]
     return {"data": data, "layout": layout}
 
