@@ -217,11 +217,19 @@ class TrainingQueue:
             except Exception as exc:  # the runner itself must survive anything a job does
                 with self._lock:
                     job.state, job.error = "failed", explain(exc, model=job.request["model"])
-            if job.state == "done" and self.on_done is not None:
-                try:
-                    self.on_done(job.result)
-                except Exception:  # a refresh of the model list is not the job's failure
-                    pass
+            self._finish(job)
+
+    def _finish(self, job: Job) -> None:
+        """A job that sent its result is done after on_done (the model pickers' refresh) has run."""
+        if job.state != "running" or job.result is None:
+            return
+        if self.on_done is not None:
+            try:
+                self.on_done(job.result)
+            except Exception:  # a refresh of the model list is not the job's failure
+                pass
+        with self._lock:
+            job.state = "done"
 
     def _run_one(self, job: Job) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -270,7 +278,7 @@ class TrainingQueue:
                 process.join(timeout=10)
             with self._lock:
                 self._current = None
-                if job.state == "running":  # the process ended without a result
+                if job.state == "running" and job.result is None:  # the process ended without a result
                     if job.cancel_requested:
                         job.state = "cancelled"
                     else:
@@ -293,8 +301,8 @@ class TrainingQueue:
                 job.evals.append({k: v for k, v in event.items() if k != "type"})
             elif kind == "data":
                 job.data = {k: v for k, v in event.items() if k != "type"}
-            elif kind == "result":
-                job.result, job.state = event["result"], "done"
+            elif kind == "result":  # "done" once the model lists know of it (_finish)
+                job.result = event["result"]
             elif kind == "cancelled":
                 job.state = "cancelled"
             elif kind == "error":

@@ -95,6 +95,7 @@ def read_source(data: str, split: str | None = None, *, offline: bool = False, a
     import datasets
 
     datasets.disable_progress_bars()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # it logs a bad file's path; the error says it
     text = str(data or "").strip()
     if not text:
         raise UserError("empty_input", what="Training data")
@@ -121,7 +122,11 @@ def read_source(data: str, split: str | None = None, *, offline: bool = False, a
     except UserError:
         raise
     except Exception as exc:  # a malformed file, a missing split, a Hub failure: one line
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        seen = {id(exc)}
+        while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+            exc = inner  # datasets wraps the reader's own message ("An error occurred while generating...")
+            seen.add(id(exc))
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].replace(str(path), path.name)
         raise _bad(f"{path.name if path.exists() else text[:80]}: {first[:200]}") from None
 
 
@@ -154,8 +159,9 @@ def _check_values(ds, columns: dict[str, str | None], what: str) -> None:
         if not column:
             continue
         values = ds[column]
+        unlabelled = -1 if isinstance(ds.features[column], _class_label()) else None  # a ClassLabel's "no label"
         missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, str) and not v.strip())
-                   or (isinstance(v, float) and math.isnan(v))]
+                   or (isinstance(v, float) and math.isnan(v)) or (unlabelled is not None and v == unlabelled)]
         if missing:
             raise UserError("train_missing", what=what, column=column, count=len(missing), row=missing[0] + 1)
         if role != "label":
@@ -226,6 +232,7 @@ def prepare_data(data: str, *, eval: str | None = None, text_column: str = "text
         held, eval_from = read_source(data, eval_split, offline=offline, allowed_roots=allowed_roots), "split"
     else:
         held, eval_from = None, "percent"
+    limits.check("train_rows", len(source) + (len(held) if held is not None else 0), "Training and eval rows")
     _check_values(source, columns, "Training data")
     if held is not None:
         _check_columns(held, columns, "Eval data")
@@ -253,7 +260,11 @@ def prepare_data(data: str, *, eval: str | None = None, text_column: str = "text
             lonely = names[min(counts, key=counts.get)]
             raise UserError("train_few_rows", detail=f"the label {lonely} has one row; a held-out split needs "
                                                     "at least 2 of each label (or give an eval file)")
-        split_ds = train.train_test_split(test_size=eval_percent / 100, seed=seed, stratify_by_column="label")
+        try:
+            split_ds = train.train_test_split(test_size=eval_percent / 100, seed=seed, stratify_by_column="label")
+        except ValueError as exc:  # fewer held-out rows than labels
+            raise UserError("train_few_rows", detail=f"{len(train)} rows cannot hold out {eval_percent}% with "
+                                                    f"every one of {len(names)} labels ({exc})") from None
         train, held = split_ds["train"], split_ds["test"]
     else:
         held = _encode(held, names, label2id)
@@ -433,7 +444,8 @@ def train(request: dict, emit: Callable[[dict], None] = lambda event: None,
                                                  lora_alpha=2 * params["lora_r"], lora_dropout=0.1))
     steps = _steps(len(train_ds), params)
     args = TrainingArguments(**training_arguments(params, str(out / "checkpoints"), steps),
-                             use_cpu=bool(request.get("use_cpu", True)), disable_tqdm=True)
+                             use_cpu=bool(request.get("use_cpu", True)), disable_tqdm=True,
+                             dataloader_pin_memory=not request.get("use_cpu", True))
     stopped: dict = {}
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                       processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),

@@ -85,6 +85,11 @@ def test_a_saved_dataset_folder_with_class_labels_and_its_own_eval_split(tmp_pat
     with pytest.raises(UserError) as caught:
         training.prepare_data(str(tmp_path / "ds"), text_column="sentence", label_column="topic", eval_split="test")
     assert caught.value.key == "train_data" and "validation" in caught.value.text()
+    rows["topic"][3] = -1  # a ClassLabel's "no label"
+    datasets.Dataset.from_dict(rows, features=features).save_to_disk(tmp_path / "unlabelled")
+    with pytest.raises(UserError) as caught:
+        training.prepare_data(str(tmp_path / "unlabelled"), text_column="sentence", label_column="topic")
+    assert caught.value.key == "train_missing" and "row 4" in caught.value.text()
 
 
 def _bad(tmp_path, rows, **kwargs) -> UserError:
@@ -114,6 +119,10 @@ def test_bad_data_gets_one_clear_line_each(tmp_path):
     eval_path = write_csv(tmp_path / "eval.csv", [("x", "a"), ("y", "c"), ("z", "d")])
     unseen = _bad(tmp_path, GOOD, eval=eval_path)
     assert unseen.key == "train_eval_labels" and "c, d" in unseen.text()
+    (tmp_path / "broken.csv").write_text("text,label\na,b\nc,d,e\n")
+    with pytest.raises(UserError) as caught:
+        training.prepare_data(str(tmp_path / "broken.csv"))
+    assert "broken.csv: Error tokenizing data" in caught.value.text() and str(tmp_path) not in caught.value.text()
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(UserError) as caught:
         training.prepare_data(str(tmp_path / "notes.txt"))
