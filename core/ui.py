@@ -130,6 +130,7 @@ class Context:
     wired: dict = field(default_factory=dict)
     example_tables: list = field(default_factory=list)  # (Examples' dataset, English headers)
     showing: list = field(default_factory=list)  # the tabs whose select shows the sub-tab being built
+    compare: dict = field(default_factory=dict)  # core.compare_ui: switches by picker id, views by task id
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class Panels:
     raw: gr.JSON
     code: gr.Code
     details: gr.JSON
+    hood: Any = None  # "Under the hood": (accordion, HTML), drawn by core.steps_ui when opened
 
     def values(self, result: RunResult, lang: str = "en") -> dict:
         notes = "\n\n".join(n.text(lang) for n in result.notes)
@@ -218,7 +220,7 @@ def model_picker(ctx: Context, task: TaskSpec, label: str = "Model", *, slot: in
     """A dropdown of the curated and local models for task that also accepts any Hub id or folder.
     slot > 0: an extra picker of a multi-model task (empty by default, elem_id ..._model_<slot+1>)."""
     choices, default = ctx.models.choices(task)
-    return gr.Dropdown(
+    picker = gr.Dropdown(
         choices=choices,
         value=default if slot == 0 else None,
         label=ctx.tr(label),
@@ -227,10 +229,19 @@ def model_picker(ctx: Context, task: TaskSpec, label: str = "Model", *, slot: in
         filterable=True,
         elem_id=f"{task.api_name}_model" + (f"_{slot + 1}" if slot else ""),
     )
+    if slot == 0 and task.multi_model == 1:  # "Compare models": two more pickers under this one
+        from core import compare_ui
+
+        compare_ui.switch(ctx, task, picker)
+    return picker
 
 
 def result_panels(ctx: Context, task: TaskSpec) -> Panels:
-    """Notes (hidden until a run has some), the Code panel (open), raw JSON and details (collapsed)."""
+    """Notes (hidden until a run has some), the Code panel (open), raw JSON and details (collapsed); above
+    them the view a comparison of models is drawn in (hidden until one runs)."""
+    from core import compare_ui
+
+    compare_ui.view(ctx, task)
     notes = gr.Markdown(visible=False, elem_id=f"{task.api_name}_notes", elem_classes=["run-notes"])
     code = gr.Code(language="python", label=ctx.tr("Code (transformers 5)"), interactive=False, max_lines=40,
                    elem_id=f"{task.api_name}_code")
@@ -238,18 +249,23 @@ def result_panels(ctx: Context, task: TaskSpec) -> Panels:
         raw = gr.JSON(label=ctx.tr("Raw output"), elem_id=f"{task.api_name}_raw")
     with gr.Accordion(ctx.tr("Details"), open=False):
         details = gr.JSON(label=ctx.tr("Details"), elem_id=f"{task.api_name}_details")
-    return Panels(notes, raw, code, details)
+    from core import steps_ui
+
+    return Panels(notes, raw, code, details, steps_ui.panel(ctx, task))
 
 
-def takes_request(fn: Callable, names: list[str], *, progress: bool = False) -> Callable:
+def takes_request(fn: Callable, names: list[str], *, progress: bool = False, optional: tuple = ()) -> Callable:
     """Give fn the signature gradio reads: `names` as positional parameters (they name the API's parameters),
     then `request` annotated gr.Request, which gradio fills (for the browser's language). gradio injects the
     request only into a positional parameter, and reads the annotation as a class, not a string. progress:
-    then a gr.Progress parameter too (gradio sends progress texts only for events that declare one)."""
+    then a gr.Progress parameter too (gradio sends progress texts only for events that declare one). optional:
+    names that default to None (the API's clients may leave them out, such as model_2); the request after them
+    keeps no default, so the signature is not validated."""
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     tracker = [inspect.Parameter("progress", kind, default=gr.Progress())] if progress else []
-    fn.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names]
-                                         + [inspect.Parameter("request", kind, annotation=gr.Request), *tracker])
+    fn.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, kind, **({"default": None} if n in optional else {})) for n in names]
+        + [inspect.Parameter("request", kind, annotation=gr.Request), *tracker], __validate_parameters__=False)
     fn.__annotations__ = {"request": gr.Request}
     return fn
 
@@ -359,6 +375,15 @@ def wire(
     model_names = ["model"] + [f"model_{i + 1}" for i in range(1, len(pickers))]
     components = [fields[n] for n in names] + pickers
     ctx.wired[task.id] = dict(fields)
+    from core import compare_ui, steps_ui
+    from core.compare import as_json, compare
+
+    comparing = compare_ui.attached(ctx, task, pickers)  # (switch, view): model_2 / model_3 compare models
+    if comparing is not None:  # the view is drawn for the page after the answer: the API gets the raw list
+        components += list(comparing[0].pickers)
+        model_names += list(compare_ui.SLOTS)
+        if not zero_gpu():  # a GPU worker process keeps nothing for the page's follow-up: no view (the API's
+            outputs, later = [*outputs, comparing[1]], [*(later or ()), comparing[1]]  # answers stay as off it)
 
     # on ZeroGPU the handler runs in a worker process (spaces.GPU): what it keeps for a follow-up event stays
     # there, so the `later` outputs are made with the answer and sent as ordinary outputs
@@ -373,17 +398,31 @@ def wire(
         model_id = chosen[0] if len(pickers) == 1 else [m for m in chosen if m]
         inputs = {k: v for k, v in given.items() if k in task.inputs}
         params = {k: v for k, v in given.items() if k not in task.inputs}
-        return model_id, inputs, params, language_of(request), getattr(request, "session_hash", None)
+        session = getattr(request, "session_hash", None)
+        steps_ui.remember(session, task, model_id, inputs, params)  # for "Under the hood" (core.steps_ui)
+        return model_id, inputs, params, language_of(request), session
+
+    def others_of(args) -> list[str]:
+        """The compare pickers' models (model_2, model_3) that were given: none without a comparison."""
+        if comparing is None:
+            return []
+        given = args[len(names) + 1:len(names) + 1 + len(compare_ui.SLOTS)]
+        return [m for m in given if isinstance(m, str) and m.strip()]
 
     def shown(drawn: dict, lang: str) -> dict:
         return {c: localized_table(c, v, lang) if isinstance(c, gr.Dataframe) else v for c, v in drawn.items()}
 
-    def outputs_for(result: RunResult, lang: str, session: str | None) -> dict:
+    def outputs_for(result: RunResult, lang: str, session: str | None, compared: list | None = None) -> dict:
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
             drawn = render(result)
+            if comparing is not None and comparing[1] in deferred:
+                view = comparing[1]
+                drawn[view] = compare_ui.maker(compared, render, lang, lambda u: _NOTES.value(session, view, u))
             makers = {c: drawn.pop(c) for c in deferred if c in drawn}
             drawn.update({c: _made(drawn[c]) for c in eager if c in drawn})
             values = {**shown(drawn, lang), **panels.values(result, lang)}
+            if compared:  # the raw JSON of a comparison: the CLI's list, one {model, output, details} per model
+                values[panels.raw] = jsonable(as_json(compared))
         values[panels.notes] = _NOTES.value(session, panels.notes, values[panels.notes])
         if makers and session is not None:
             _LATER.put((session, id(deferred[0])), (lang, makers))
@@ -397,6 +436,9 @@ def wire(
         def handler(*args):
             model_id, inputs, params, lang, session = call_of(args)
             try:
+                if others := others_of(args):
+                    compared = compare(ctx.models, task, [model_id, *others], inputs, params, report=load_stages(lang))
+                    return outputs_for(compared[0].result, lang, session, compared)
                 result = ctx.models.run(task, model_id, inputs, params, report=load_stages(lang))
                 return outputs_for(result, lang, session)
             except UserError as err:
@@ -405,12 +447,16 @@ def wire(
         def handler(*args):
             model_id, inputs, params, lang, session = call_of(args)
             try:
+                if others := others_of(args):  # each model's whole run, not streamed
+                    compared = compare(ctx.models, task, [model_id, *others], inputs, params, report=load_stages(lang))
+                    yield outputs_for(compared[0].result, lang, session, compared)
+                    return
                 for result in ctx.models.stream(task, model_id, inputs, params, report=load_stages(lang)):
                     yield outputs_for(result, lang, session)
             except UserError as err:
                 fail(err, lang)
 
-    takes_request(handler, [*names, *model_names], progress=True)
+    takes_request(handler, [*names, *model_names], progress=True, optional=compare_ui.SLOTS if comparing else ())
     handler.__name__ = task.api_name
 
     all_outputs = [c for c in outputs if c not in deferred] + panels.components
@@ -430,6 +476,7 @@ def wire(
         # gradio's upload-folder checks
         preprocess=False,
     )
+    steps_ui.attach(ctx, task, event, panels.hood)
     if deferred:
         def finish(request):
             made = _LATER.pop((getattr(request, "session_hash", None), id(deferred[0])))
