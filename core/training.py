@@ -146,10 +146,16 @@ def _label_text(value):
     return str(value).strip()
 
 
+def _quoted(name: str) -> str:
+    """A column or label name as messages show it (quoted: the catalog must not translate a name)."""
+    return f"'{name}'"
+
+
 def _check_columns(ds, columns: dict[str, str | None], what: str) -> None:
     for column in columns.values():
         if column and column not in ds.column_names:
-            raise UserError("train_column", what=what, column=column, columns=", ".join(ds.column_names))
+            raise UserError("train_column", what=what, column=_quoted(column),
+                            columns=", ".join(map(_quoted, ds.column_names)))
 
 
 def _check_values(ds, columns: dict[str, str | None], what: str) -> None:
@@ -163,11 +169,12 @@ def _check_values(ds, columns: dict[str, str | None], what: str) -> None:
         missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, str) and not v.strip())
                    or (isinstance(v, float) and math.isnan(v)) or (unlabelled is not None and v == unlabelled)]
         if missing:
-            raise UserError("train_missing", what=what, column=column, count=len(missing), row=missing[0] + 1)
+            raise UserError("train_missing", what=what, column=_quoted(column), count=len(missing),
+                            row=missing[0] + 1)
         if role != "label":
             long = next(((i, len(v)) for i, v in enumerate(values) if isinstance(v, str) and len(v) > limit), None)
             if long is not None:
-                raise UserError("train_long_text", what=what, column=column, row=long[0] + 1,
+                raise UserError("train_long_text", what=what, column=_quoted(column), row=long[0] + 1,
                                 chars=f"{long[1]:,}", limit=f"{limit:,.0f}")
 
 
@@ -243,13 +250,13 @@ def prepare_data(data: str, *, eval: str | None = None, text_column: str = "text
     present = set(train_labels)
     names = [n for n in names if n in present]
     if len(names) < 2:
-        raise UserError("train_one_class", column=label_column, label=(names or ["none"])[0])
+        raise UserError("train_one_class", column=_quoted(label_column), label=_quoted((names or ["none"])[0]))
     limits.check("labels", len(names), "Labels")
     if held is not None:
         held = _standard(held, columns)
         unseen = sorted(set(held["label"]) - present)
         if unseen:
-            raise UserError("train_eval_labels", labels=", ".join(unseen[:10]))
+            raise UserError("train_eval_labels", labels=", ".join(map(_quoted, unseen[:10])))
     label2id = {n: i for i, n in enumerate(names)}
     train = _encode(train, names, label2id)
     if held is None:

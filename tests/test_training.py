@@ -108,6 +108,7 @@ def test_bad_data_gets_one_clear_line_each(tmp_path):
     assert _bad(tmp_path, [(f"t{i}", "same") for i in range(12)]).key == "train_one_class"
     missing = _bad(tmp_path, GOOD[:5] + [("", "a")] + GOOD[6:])
     assert missing.key == "train_missing" and "row 6" in missing.text()
+    assert "'text'" in missing.text("ko") and "6행" in missing.text("ko")  # a column's name is never translated
     assert _bad(tmp_path, GOOD[:5] + [("fine", "")] + GOOD[6:]).key == "train_missing"
     assert _bad(tmp_path, GOOD[:5]).key == "train_few_rows"
     assert _bad(tmp_path, GOOD, label_column="topic").key == "train_column"
@@ -118,7 +119,7 @@ def test_bad_data_gets_one_clear_line_each(tmp_path):
         assert _bad(tmp_path, GOOD).key == "limit"
     eval_path = write_csv(tmp_path / "eval.csv", [("x", "a"), ("y", "c"), ("z", "d")])
     unseen = _bad(tmp_path, GOOD, eval=eval_path)
-    assert unseen.key == "train_eval_labels" and "c, d" in unseen.text()
+    assert unseen.key == "train_eval_labels" and "'c', 'd'" in unseen.text()
     (tmp_path / "broken.csv").write_text("text,label\na,b\nc,d,e\n")
     with pytest.raises(UserError) as caught:
         training.prepare_data(str(tmp_path / "broken.csv"))
