@@ -556,8 +556,8 @@ def _speech_recognition(rec: Recorder, value, loaded, inputs, params) -> list[di
         row = ids[0] if ids.dim() > 1 else ids
         text = tokenizer.decode(row.tolist(), skip_special_tokens=True)
         return [explanation("decode", "text = tokenizer.decode(ids, skip_special_tokens=True)",
-                            "the decoder generated {n} ids (special tokens such as the language and task marks "
-                            "included); decoding them without the special tokens gives the text" + suffix,
+                            "generate ran the decoder once per new token and gave {n} ids; decoding them without the "
+                            "special tokens gives the text" + suffix,
                             {"n": int(row.numel()), "chunks": chunks}, tensors={"ids": row.unsqueeze(0)},
                             table=(["text"], [[text]]), rec=rec)]
     logits = rec.tensor("logits", "_forward")
@@ -711,7 +711,7 @@ def page(stages: list[dict] | None, lang: str = "en", empty: str = "Run the task
                 text = stage["text"]
             parts.append(f"<p>{html.escape(text)}</p>")
         if stage.get("info"):
-            items = ", ".join(f"<b>{html.escape(str(k))}</b> {html.escape(_values_text(v, 120))}"
+            items = ", ".join(f"<b>{tr(str(k))}</b> {html.escape(_values_text(v, 120))}"
                               for k, v in stage["info"].items())
             parts.append(f'<p class="steps-info">{items}</p>')
         if stage.get("tensors"):
