@@ -47,7 +47,7 @@ from core.errors import UserError, explain
 from core.jsonable import jsonable
 from core.loading import is_hub_id, is_inside
 from core.params import File, Lines, Text
-from core.registry import TaskSpec
+from core.registry import Output, TaskSpec
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet",
                   ".txt": "txt", ".arrow": "arrow"}
@@ -588,6 +588,8 @@ def _answer_chunk(task: TaskSpec, obj: Any, rows: list[_Row], batch_size: int) -
                 r.call = call
             except _NotRecordable:
                 pass
+            except deadline.RunTimeout:
+                raise
             except Exception as exc:
                 r.error = explain(exc, task=task.id).text()
         shaper = PipelineProxy(obj, threading.Lock(), Batcher(0, 2), None)
@@ -611,6 +613,8 @@ def _answer_chunk(task: TaskSpec, obj: Any, rows: list[_Row], batch_size: int) -
                 r = members[0]
                 try:
                     r.value = task.run(_Replayer(obj, obj(r.call.inputs, **r.call.kwargs)), r.inputs, r.params)
+                except deadline.RunTimeout:
+                    raise
                 except Exception as exc:
                     r.error = explain(exc, task=task.id).text()
                 continue
@@ -891,14 +895,21 @@ def run_dataset(manager, task: TaskSpec, model: str, source: Source, *, columns:
                     break
             if not batch:
                 break
-            with entry.lock, deadline.within(settings.timeout), limits.active(settings.limits):
-                _answer_chunk(task, entry.obj, batch, batch_size)
+            try:
+                with entry.lock, deadline.within(settings.timeout), limits.active(settings.limits):
+                    _answer_chunk(task, entry.obj, batch, batch_size)
+            except deadline.RunTimeout as exc:  # this chunk's unanswered rows say so; the next chunk starts afresh
+                for r in batch:
+                    if r.error is None and r.value is _MISSING:
+                        r.error = explain(exc, task=task.id).text()
             out_rows = []
             for r in batch:
                 value = None
                 if r.error is None:
                     try:
-                        value = r.value.value if hasattr(r.value, "notes") and hasattr(r.value, "facts") else r.value
+                        if r.value is _MISSING:
+                            raise RuntimeError("no answer for this row")
+                        value = r.value.value if isinstance(r.value, Output) else r.value
                         if task.postprocess is not None:
                             from core.models import unpack
 

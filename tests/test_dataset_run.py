@@ -372,3 +372,15 @@ def test_whisper_over_espeak_clips_with_a_wer_summary(manager, pack_dir, tmp_pat
     assert "quick brown fox" in rows[0]["output"]["text"].lower()  # (equality with single runs: the tiny CTC above)
     assert result.summary["kind"] == "wer" and result.summary["reference_words"] == 13
     assert result.summary["wer"] < 0.35
+
+
+def test_a_chunk_past_the_time_limit_fails_its_rows_and_the_run_goes_on(settings, tiny, files):
+    import dataclasses
+
+    from core.models import ModelManager
+
+    hurried = ModelManager(dataclasses.replace(settings, timeout=1e-9))
+    source = open_source(str(files / "texts.csv"), offline=True)
+    result, rows, _, _ = ran(hurried, "text-classification", tiny["bert-seqcls"], source, chunk=4)
+    assert result.done == 8 and result.failed == 8 and not result.cancelled
+    assert all("longer than" in r["error"] for r in rows[:7])
