@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from core import gradio_startup
 from core.errors import UserError
 from core.hardware import gpu_wrapped, zero_gpu
 from core.i18n import Translator, language_of, speaking, translate, translate_detail
@@ -117,6 +118,7 @@ def _lazy_session_configs() -> None:
 
 _signatures_once()
 _lazy_session_configs()
+gradio_startup.install()
 
 
 @dataclass(frozen=True)

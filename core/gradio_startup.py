@@ -1,0 +1,248 @@
+"""Start-up work gradio 6.31.0 repeats or does before anyone needs it, done once or when first needed. Each
+patch gives gradio's own result (tests/test_startup_patches.py compares them) and applies only to the release
+whose code it mirrors. Called by core.ui (gradio is imported inside, so importing this module never loads it).
+
+Per block (~1000 here): gradio resolves its upload folder's path on the disk and reads the constructor's
+argument spec each time it builds one, and computes each data model's JSON schema once per component.
+Per app: the Blocks builds its server app when created and again when its `with` ends, and computes the
+page's config twice there and twice more in launch(), though launch() builds the server app that serves; the
+config and app of a `with` are made when first read now, and launch() computes the config once.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import os
+import tempfile
+import threading
+
+RELEASE = "6.31.0"
+_installed = False
+_PENDING = object()  # a Blocks' config or app not made yet
+
+
+def install() -> bool:
+    """Apply the patches (once). False when gradio is not the release they mirror."""
+    global _installed
+    import gradio as gr
+
+    if gr.__version__ != RELEASE:
+        return False
+    if not _installed:
+        _installed = True
+        _upload_folder_once()
+        _argspecs_once()
+        _schemas_once()
+        _lazy_config_and_app()
+        _config_once_in_launch()
+    return True
+
+
+# ---- per block ---------------------------------------------------------------------------------------------
+def _upload_folder_once() -> None:
+    """Block.__init__ calls get_upload_folder(), a Path.resolve() (a few lstat calls) of the same folder."""
+    from gradio import blocks, utils
+
+    original = utils.get_upload_folder
+
+    @functools.lru_cache(maxsize=8)
+    def resolved(tmp: str) -> str:  # the folder for this temporary directory
+        return original()
+
+    def get_upload_folder() -> str:
+        return os.environ.get("GRADIO_TEMP_DIR") or resolved(tempfile.gettempdir())
+
+    get_upload_folder.original = original
+    blocks.get_upload_folder = get_upload_folder
+
+
+def _updateable(fn):
+    """gradio.component_meta.updateable with the argument names read once (it read them on every call)."""
+    from gradio.component_meta import get_local_contexts
+
+    fn_args = inspect.getfullargspec(fn).args
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        initialized_before = hasattr(self, "_constructor_args")
+        if not initialized_before:
+            self._constructor_args = []
+        for i, arg in enumerate(args):
+            if i == 0 or i >= len(fn_args):
+                continue
+            kwargs[fn_args[i]] = arg
+        self._constructor_args.append(kwargs)
+        in_event_listener, is_render = get_local_contexts()
+        if in_event_listener and initialized_before and not is_render:
+            return None
+        return fn(self, **kwargs)
+
+    return wrapper
+
+
+def _argspecs_once() -> None:
+    """Every component class's __init__, wrapped by gradio's `updateable`, rewrapped by _updateable (classes
+    defined later, e.g. custom components, keep gradio's wrapper)."""
+    from gradio.component_meta import ComponentMeta
+
+    classes = [c for c in _subclasses() if isinstance(c, ComponentMeta)]
+    for cls in classes:
+        init = cls.__dict__.get("__init__")
+        fn = getattr(init, "__wrapped__", None)
+        if fn is None or getattr(init, "_args_once", False):
+            continue
+        wrapper = _updateable(fn)
+        wrapper._args_once = True
+        if "__signature__" in init.__dict__:
+            wrapper.__signature__ = init.__signature__
+        cls.__init__ = wrapper
+
+
+def _subclasses() -> list[type]:
+    import gradio as gr
+
+    found, todo = [], [gr.blocks.Block]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+_schema_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=256)
+def _schema(data_model: type) -> dict:
+    schema = data_model.model_json_schema()
+    schema["additional_description"] = schema.pop("description", None)
+    return schema
+
+
+def _schemas_once() -> None:
+    """Component.api_info: a data model's JSON schema (pydantic, ~2 ms) once per model class; each component
+    still gets its own copy (callers may change it)."""
+    from gradio.components.base import Component
+
+    def api_info(self) -> dict:
+        if self._api_info_cache is not None:
+            return self._api_info_cache
+        if self.data_model is not None:
+            with _schema_lock:
+                schema = copy.deepcopy(_schema(self.data_model))
+            self._api_info_cache = schema
+            return schema
+        raise NotImplementedError(f"The api_info method has not been implemented for {self.get_block_name()}")
+
+    api_info.original = Component.api_info
+    Component.api_info = api_info
+
+
+# ---- per app -----------------------------------------------------------------------------------------------
+class _Lazy:
+    """A Blocks attribute (config, app) that, set to _PENDING, is made by make(blocks) when first read."""
+
+    def __init__(self, name: str, make):
+        self.slot, self.make = f"_lazy_{name}", make
+
+    def __get__(self, blocks, owner=None):
+        if blocks is None:
+            return self
+        value = blocks.__dict__.get(self.slot, _PENDING)
+        if value is _PENDING:
+            if self.slot not in blocks.__dict__:
+                raise AttributeError(self.slot[6:])
+            value = self.make(blocks)
+            blocks.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, blocks, value) -> None:
+        blocks.__dict__[self.slot] = value
+
+
+def _lazy_config_and_app() -> None:
+    """Blocks.__init__ (through queue()) and Blocks.__exit__ each build a server app (~100 ms of FastAPI routes)
+    and __exit__ computes the page's config twice; launch() builds its own app and config again. Here the
+    ones of __init__, queue() and __exit__ are made when first read (mounting the app, reading demo.config):
+    the same objects, computed later. __exit__ below is gradio's own but for those two lines."""
+    from gradio import blocks as gb
+    from gradio.context import Context, set_render_context
+    from gradio.routes import App
+
+    def make_app(blocks):
+        return App.create_app(blocks, mcp_server=False)
+
+    gb.Blocks.config = _Lazy("config", lambda blocks: blocks.get_config_file())
+    gb.Blocks.app = _Lazy("app", make_app)
+    original_queue = gb.Blocks.queue
+    original_create = App.create_app
+    deferring = threading.local()
+
+    def create_app(blocks, *args, **kwargs):
+        if getattr(deferring, "on", False) and not args and kwargs == {"mcp_server": False}:
+            return _PENDING
+        return original_create(blocks, *args, **kwargs)
+
+    @functools.wraps(original_queue)
+    def queue(self, *args, **kwargs):
+        deferring.on = True
+        try:
+            return original_queue(self, *args, **kwargs)
+        finally:
+            deferring.on = False
+
+    def __exit__(self, exc_type=None, *args):
+        if exc_type is not None:
+            set_render_context(None)
+            Context.root_block = None
+            return
+        gb.BlockContext.fill_expected_parents(self)
+        set_render_context(self.parent)
+        self.default_config.attach_load_events()
+        if self.parent is None:
+            Context.root_block = None
+        else:
+            self.parent.children.extend(self.children)
+        self.config = _PENDING
+        self.app = _PENDING
+        self.progress_tracking = any(block_fn.tracks_progress for block_fn in self.fns.values())
+        self.page = ""
+        self.validate_navbar_settings()
+        self.exited = True
+
+    App.create_app = staticmethod(create_app)
+    gb.Blocks.queue = queue
+    gb.Blocks.__exit__ = __exit__
+
+
+def _config_once_in_launch() -> None:
+    """launch() computes the config, sets the i18n, then builds its app, which computes the config again
+    (for the MCP flag and i18n, which are top-level keys): the components, layout and dependencies are
+    computed once per launch() call and shared by both."""
+    from gradio import blocks as gb
+
+    original_launch = gb.Blocks.launch
+    original_get_config = gb.BlocksConfig.get_config
+
+    def get_config(self, renderable=None):
+        cache = getattr(self.root_block, "_launch_config", None) if renderable is None else None
+        if cache is None or cache.get("of") is not self:
+            return original_get_config(self, renderable)
+        if "config" not in cache:
+            cache["config"] = original_get_config(self, renderable)
+        return cache["config"]
+
+    @functools.wraps(original_launch)
+    def launch(self, *args, **kwargs):
+        self._launch_config = {"of": self.default_config}
+        try:
+            return original_launch(self, *args, **kwargs)
+        finally:
+            self._launch_config = None
+
+    get_config.original = original_get_config
+    gb.BlocksConfig.get_config = get_config
+    gb.Blocks.launch = launch

@@ -1,0 +1,107 @@
+"""core.gradio_startup's patches give gradio's own results: the served page's config, the API info and the
+server's routes of the whole app equal those of an unpatched build; each per-block patch equals the code it
+replaces."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+DUMP = """
+import json, sys
+if sys.argv[1] == "gradio":
+    import core.gradio_startup
+    core.gradio_startup.install = lambda: False
+from app import build_app
+from core.settings import Settings
+import gradio as gr
+built = build_app(Settings(offline=True, warmup=False))
+exited = built.demo.config  # the config of the `with` (made when read, with the patches)
+built.launch(server_name="127.0.0.1", server_port=int(sys.argv[2]), quiet=True, _frontend=False)  # no HEAD wait
+demo = built.demo
+try:
+    def plain(config):
+        return {k: v for k, v in config.items() if k != "app_id"}
+    blocks = [(type(b).__name__, b.constructor_args) for b in demo.blocks.values()]
+    print(json.dumps({"patched": type(gr.Blocks.__dict__.get("config")).__name__,
+                      "exited": plain(exited), "config": plain(demo.config), "api": demo.get_api_info(),
+                      "routes": sorted(getattr(r, "path", type(r).__name__) for r in demo.server_app.routes),
+                      "blocks": blocks}, default=lambda o: type(o).__name__))
+finally:
+    demo.close()
+"""
+
+
+@pytest.fixture(scope="module")
+def builds() -> dict:
+    found = {}
+    for mode in ("gradio", "patched"):
+        done = subprocess.run([sys.executable, "-c", DUMP, mode, str(free_port())], cwd=ROOT, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        found[mode] = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
+    return found
+
+
+def test_the_app_is_built_and_served_as_gradio_builds_it(builds):
+    gradio, patched = builds["gradio"], builds["patched"]
+    assert patched["patched"] == "_Lazy" and gradio["patched"] != "_Lazy"  # both modes really ran
+    assert len(patched["blocks"]) > 500
+    assert patched["blocks"] == gradio["blocks"]  # every component's constructor arguments
+    assert patched["config"] == gradio["config"]
+    assert patched["exited"] == gradio["exited"]
+    assert patched["api"] == gradio["api"]
+    assert patched["routes"] == gradio["routes"]
+
+
+def test_per_block_patches_equal_gradio():
+    import os
+    import tempfile
+
+    import gradio as gr
+    from gradio import blocks, utils
+
+    import core.ui  # noqa: F401  (installs the patches)
+
+    assert blocks.get_upload_folder() == blocks.get_upload_folder.original() == utils.get_upload_folder()
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.gettempdir() + "/elsewhere"
+    try:
+        assert blocks.get_upload_folder() == utils.get_upload_folder()
+    finally:
+        del os.environ["GRADIO_TEMP_DIR"]
+    original = gr.components.Component.api_info.original
+    makers = [m for m in (gr.Image, gr.Audio, gr.File, gr.Video, gr.Dataframe, gr.JSON, gr.Label, gr.Gallery)
+              if m.api_info is gr.components.Component.api_info]  # (the others have their own)
+    assert len(makers) >= 4
+    for make in makers:
+        first, second = make(render=False), make(render=False)
+        assert first.api_info() == original(make(render=False))
+        first.api_info()["changed"] = True  # a caller's change stays with its component
+        assert "changed" not in second.api_info()
+    slider = gr.Slider(0, 10, 3, step=1, render=False)  # positional arguments named as gradio names them
+    assert slider.constructor_args == {"minimum": 0, "maximum": 10, "value": 3, "step": 1, "render": False}
+    assert type(slider).__init__._args_once
+
+
+def test_a_blocks_config_and_app_are_made_when_read():
+    import gradio as gr
+    from gradio.routes import App
+
+    import core.ui  # noqa: F401
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox(label="In")
+        box.submit(lambda x: x, box, box, api_name="echo")
+    assert "_lazy_app" in demo.__dict__ and demo.__dict__["_lazy_config"] is not None
+    assert demo.config == demo.get_config_file()
+    assert isinstance(demo.app, App) and demo.app is demo.app
+    fresh = App.create_app(demo, mcp_server=False)
+    def paths(app):
+        return sorted(getattr(r, "path", type(r).__name__) for r in app.routes)
+
+    assert paths(demo.app) == paths(fresh) and len(paths(fresh)) > 20
