@@ -31,14 +31,22 @@ STOP_GRACE_S = 15.0      # a cancelled job that does not stop within this is ter
 LOAD_GRACE_S = 300.0     # beyond the training time limit: loading, evaluating and saving
 
 
-def worker_main(request: dict, events, cancel) -> None:
-    """The worker process: train, sending every event to `events`; the last event is "end"."""
+def worker_main(jobs, events, cancel) -> None:
+    """The worker process: import what training needs, wait for one request on `jobs` (a pipe), train, sending
+    every event to `events`; the last event is "end". A process started ahead of its job (the queue's standby)
+    has done its imports by the time the job comes."""
     from core.settings import quiet_environment
 
     quiet_environment()
+    request: dict = {}
     try:
         from core import training
 
+        training.warm()
+        try:
+            request = jobs.recv()
+        except (EOFError, OSError):  # the queue no longer needs this standby
+            return
         with limits.active(request["limits"]):
             result = training.train(request, events.put, cancel.is_set)
         events.put({"type": "cancelled"} if result.get("cancelled") else {"type": "result", "result": result})
@@ -86,6 +94,7 @@ class TrainingQueue:
         self._wake = threading.Condition(self._lock)
         self._runner: threading.Thread | None = None
         self._current: tuple[Job, Any, Any] | None = None  # (job, process, cancel event)
+        self._standby: tuple | None = None  # a worker process started ahead of the next job (imports done)
 
     # ---- the public API ---------------------------------------------------------------------------
     def check(self, request: dict) -> tuple[dict, Any]:
@@ -209,6 +218,7 @@ class TrainingQueue:
                     self._wake.wait(timeout=60)
                     if not self._waiting:
                         self._runner = None
+                        self._drop_standby()
                         return
                 job = self._jobs[self._waiting.popleft()]
                 job.state, job.started = "running", time.monotonic()
@@ -231,17 +241,41 @@ class TrainingQueue:
         with self._lock:
             job.state = "done"
 
-    def _run_one(self, job: Job) -> None:
+    def _spawn(self) -> tuple:
+        """A new worker process, started: (process, events, cancel, the pipe its job goes down)."""
         ctx = multiprocessing.get_context("spawn")
-        events = ctx.Queue()
-        cancel = ctx.Event()
-        process = ctx.Process(target=worker_main, args=(job.request, events, cancel), name=f"train-{job.id}",
-                              daemon=True)
+        events, cancel = ctx.Queue(), ctx.Event()
+        receive, send = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=worker_main, args=(receive, events, cancel), name="training-worker", daemon=True)
+        process.start()
+        receive.close()
+        return process, events, cancel, send
+
+    def _drop_standby(self) -> None:
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            standby[3].close()  # the standby sees EOF and ends
+            standby[1].close()
+            standby[0].join(timeout=5)
+            if standby[0].is_alive():
+                standby[0].terminate()
+
+    def _run_one(self, job: Job) -> None:
+        standby, self._standby = self._standby, None
+        if standby is not None and not standby[0].is_alive():
+            standby = None
+        process, events, cancel, send = standby or self._spawn()
         with self._lock:
             self._current = (job, process, cancel)
             if job.cancel_requested:
                 cancel.set()
-        process.start()
+            more = bool(self._waiting)
+        try:
+            send.send(job.request)
+        except OSError:  # it died while waiting: the loop below reports how
+            pass
+        if more:  # the next job's process does its imports while this one trains
+            self._standby = self._spawn()
         ended = False
         cancel_at = None
         limit = job.request["max_seconds"] + LOAD_GRACE_S
@@ -287,6 +321,7 @@ class TrainingQueue:
                                   else f"exit code {code}")
                         job.state, job.error = "failed", UserError("train_crashed", detail=detail)
             events.close()
+            send.close()
 
     def _apply(self, job: Job, event: dict) -> bool:
         """Apply one event to the job; True at the last event."""

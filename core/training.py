@@ -355,6 +355,14 @@ def compute_metrics(eval_pred):
 
 
 # ---- the run -------------------------------------------------------------------------------------
+def warm() -> None:
+    """Import what a run needs (a worker process does it before its job comes)."""
+    import datasets  # noqa: F401
+    import torch  # noqa: F401
+    from transformers import AutoModelForSequenceClassification, Trainer  # noqa: F401
+
+
+
 def _callback(emit: Callable[[dict], None], should_stop: Callable[[], bool], max_seconds: float, stopped: dict):
     from transformers import TrainerCallback
 
