@@ -73,11 +73,12 @@ def attached(ctx, task: TaskSpec, pickers: list) -> tuple[Switch, Any] | None:
     return (found, shown) if found is not None and shown is not None else None
 
 
-def maker(compared: list[Compared] | None, render: Callable, lang: str, hidden: Callable[[dict], Any]) -> Callable:
-    """The view's value, made when asked: the comparison drawn, or (no comparison) the view hidden."""
+def maker(compared: list[Compared] | None, render: Callable, lang: str, shown: Callable[[dict], Any]) -> Callable:
+    """The view's value, made when asked: the comparison drawn, or (no comparison) the view hidden. shown(update)
+    remembers whether this page's view is shown (an update that hides a hidden view is not sent)."""
     if not compared:
-        return lambda: hidden(gr.update(value="", visible=False))
-    return lambda: gr.update(value=draw(compared, render, lang), visible=True)
+        return lambda: shown(gr.update(value="", visible=False))
+    return lambda: shown(gr.update(value=draw(compared, render, lang), visible=True))
 
 
 # ---- drawing ------------------------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ STYLE = """<style>
 .cmp-bar .fill { background: var(--color-accent-soft); border-radius: 3px; padding: 1px 4px; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }
 .cmp-bar.top .fill { background: var(--color-accent); color: white; }
-.cmp-text { white-space: pre-wrap; font-size: 0.9em; }
+.cmp-text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.9em; }
 .cmp-card pre { white-space: pre-wrap; font-size: 0.75em; max-height: 240px; overflow: auto; }
 .cmp mark.ent { background: var(--color-accent-soft); border-radius: 3px; padding: 0 2px; }
 .cmp mark.ent small { opacity: 0.7; margin-left: 2px; }
