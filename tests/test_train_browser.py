@@ -22,7 +22,7 @@ def train_in_page(page, base_url, reviews, model: str, name: str, tab: str, labe
     from playwright.sync_api import expect
 
     page.goto(base_url)
-    expect(page.get_by_role("tab").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("tab").first).to_be_visible(timeout=90_000)  # a worker may be starting
     page.get_by_role("tab", name=tab, exact=True).click()
     page.locator("#train_data_file input[type=file]").set_input_files(reviews)
     expect(page.locator("#train_labels")).to_contain_text(labels_line, timeout=30_000)

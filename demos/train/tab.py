@@ -137,7 +137,7 @@ def build_tab(ctx) -> None:
                                            allow_custom_value=True, elem_id="train_label_column")
             with gr.Row():
                 eval_file = widget(ctx, form, "eval_file", file_types=[".csv", ".tsv", ".jsonl", ".json", ".parquet"],
-                                   height=100)
+                                   height=130)
                 with gr.Column(min_width=160):
                     eval_split = widget(ctx, form, "eval_split")
                     eval_percent = widget(ctx, form, "eval_percent")
