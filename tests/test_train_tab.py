@@ -71,6 +71,16 @@ def test_preview_guesses_columns_and_counts_labels(client, data_csv):
     assert preview["headers"] == ["review", "sentiment"] and len(preview["data"]) == 5
 
 
+def test_a_typed_path_outside_the_servers_folders_is_refused(client, data_csv):
+    """Only uploads and the model folders: the dataset box is no way to read the server's files."""
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="no such file or folder"):
+        client.predict(data_file=None, dataset=data_csv, split="train", eval_file=None, eval_split="",
+                       text_column="text", text_pair_column="", label_column="label", eval_percent=25,
+                       api_name="/train_data")
+
+
 @pytest.mark.parametrize("rows, expected", [
     ([(f"text {i}", "same") for i in range(12)], "holds one class only"),
     ([("a", "x"), ("", "y")] + [(f"t{i}", "xy"[i % 2]) for i in range(10)], "missing or empty values"),

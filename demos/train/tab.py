@@ -195,7 +195,7 @@ def build_tab(ctx) -> None:
                 text_pair_column=values["text_pair_column"] or None, label_column=values["label_column"],
                 split=values["split"] or None, eval_split=values["eval_split"] or None,
                 eval_percent=param_values.get("eval_percent"), seed=param_values.get("seed"),
-                offline=ctx.settings.offline)
+                offline=ctx.settings.offline, allowed_roots=ctx.models.data_roots())
         return data, shown
 
     # ---- the preview: columns, guessed pickers, labels and counts ------------------------------------------
@@ -208,7 +208,8 @@ def build_tab(ctx) -> None:
             if not source:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             with limits.active(ctx.settings.limits):
-                table = training.read_source(source, values["split"] or None, offline=ctx.settings.offline)
+                table = training.read_source(source, values["split"] or None, offline=ctx.settings.offline,
+                                             allowed_roots=ctx.models.data_roots())
             columns = list(table.column_names)
             text = values["text_column"] if values["text_column"] in columns else \
                 guess(columns, TEXT_NAMES) or next(iter(columns), "")
