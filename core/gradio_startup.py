@@ -35,6 +35,7 @@ def install() -> bool:
         _upload_folder_once()
         _argspecs_once()
         _schemas_once()
+        _server_fns_once()
         _lazy_config_and_app()
         _config_once_in_launch()
     return True
@@ -139,6 +140,58 @@ def _schemas_once() -> None:
 
     api_info.original = Component.api_info
     Component.api_info = api_info
+
+
+SERVER_FNS = """        self.server_fns = [
+            getattr(self, value)
+            for value in dir(self.__class__)
+            if callable(getattr(self, value))
+            and getattr(getattr(self, value), "_is_server_fn", False)
+        ]
+"""
+
+
+@functools.lru_cache(maxsize=512)
+def _server_fn_names(cls: type) -> tuple[str, ...]:
+    return tuple(name for name in dir(cls) if getattr(getattr(cls, name, None), "_is_server_fn", False))
+
+
+def server_fns(component) -> list:
+    """gradio's list of a component's @server methods, from its class's names found once."""
+    found = (getattr(component, name) for name in _server_fn_names(type(component)))
+    return [fn for fn in found if callable(fn) and getattr(fn, "_is_server_fn", False)]
+
+
+def _server_fns_once() -> None:
+    """Component.__init__ looks for @server methods by reading every attribute of the component (dir() of its
+    class, ~300 names, properties evaluated): a fifth of building a component. The same __init__, gradio's
+    source with that one statement asking the class once (done only when the statement is found as is)."""
+    import textwrap
+
+    from gradio.components import base
+
+    init = base.Component.__init__
+    fn = getattr(init, "__wrapped__", init)
+    source = textwrap.dedent(inspect.getsource(fn))
+    statement = textwrap.indent(textwrap.dedent(SERVER_FNS), "    ")  # in the dedented method's body
+    if source.count(statement) != 1:
+        return
+    source = source.replace(statement, "    self.server_fns = _startup_server_fns(self)\n")
+    space = dict(vars(base), _startup_server_fns=server_fns)
+    import __future__
+
+    first = fn.__code__.co_firstlineno  # tracebacks keep pointing at gradio's lines
+    code = compile("\n" * (first - 1) + source, inspect.getsourcefile(fn), "exec",
+                   flags=__future__.annotations.compiler_flag, dont_inherit=True)
+    exec(code, space)  # noqa: S102 (gradio's own source)
+    new = space["__init__"]
+    new.__qualname__, new.__module__ = fn.__qualname__, fn.__module__
+    if "__signature__" in fn.__dict__:
+        new.__signature__ = fn.__signature__
+    wrapper = _updateable(new)
+    wrapper._args_once = True
+    wrapper.original = fn
+    base.Component.__init__ = wrapper
 
 
 # ---- per app -----------------------------------------------------------------------------------------------

@@ -83,6 +83,12 @@ def test_per_block_patches_equal_gradio():
         assert first.api_info() == original(make(render=False))
         first.api_info()["changed"] = True  # a caller's change stays with its component
         assert "changed" not in second.api_info()
+    for make in (gr.FileExplorer, gr.Textbox, gr.Image, gr.Dataframe, gr.Chatbot):
+        component = make(render=False)  # its @server methods, found as gradio's own loop finds them
+        assert component.server_fns == [getattr(component, name) for name in dir(make)
+                                        if callable(getattr(component, name))
+                                        and getattr(getattr(component, name), "_is_server_fn", False)]
+    assert gr.FileExplorer(render=False).server_fns and gr.components.Component.__init__.original
     slider = gr.Slider(0, 10, 3, step=1, render=False)  # positional arguments named as gradio names them
     assert slider.constructor_args == {"minimum": 0, "maximum": 10, "value": 3, "step": 1, "render": False}
     assert type(slider).__init__._args_once
