@@ -231,7 +231,10 @@ def test_worker_trains_queues_cancels_and_survives_a_killed_worker(queue, tiny, 
     slow = queue.submit({"model": model, "data": TOPICS, "name": "tiny-slow",
                          "params": {**FAST, "epochs": 10, "batch_size": 1}})
     doomed = queue.submit({"model": model, "data": TOPICS, "name": "tiny-doomed", "params": FAST})
-    assert queue.status(first)["position"] == 0
+    end = time.monotonic() + 30
+    while queue.status(first)["state"] == "queued" and time.monotonic() < end:  # the runner takes it
+        time.sleep(0.01)
+    assert queue.status(first)["position"] == 0 and queue.status(first)["state"] == "running"
     assert [queue.status(j)["position"] for j in (slow, doomed)] == [1, 2]
     queue.cancel(doomed)
     assert queue.status(doomed)["state"] == "cancelled" and queue.status(slow)["position"] == 1
