@@ -129,6 +129,8 @@ def tensors_of(value: Any, tokenizer: Any = None, prefix: str = "") -> dict[str,
 
 def _numbers(item: Any) -> Any:
     """A list of numbers (or of equal-length lists of numbers) as a numpy array, else None."""
+    if isinstance(item, int) and not isinstance(item, bool):  # convert_tokens_to_ids of one token
+        item = [item]
     if not isinstance(item, list) or not item:
         return None
     rows = item if isinstance(item[0], list) else [item]
@@ -696,11 +698,12 @@ def page(stages: list[dict] | None, lang: str = "en", empty: str = "Run the task
         return f'<div class="steps-empty">{tr(empty)}</div>'
     parts = [STYLE, '<div class="steps">']
     for number, stage in enumerate(stages, 1):
-        step = tr(STEP_TITLES.get(stage.get("step", ""), stage.get("step", "")))
+        step = STEP_TITLES.get(stage.get("step", ""), stage.get("step", ""))
+        step = f" <small>({tr(step)})</small>" if step != stage["stage"] or lang != "en" else ""
         calls = stage.get("calls", 1)
         times = f' <span class="steps-calls">{tr("calls")}: {calls}</span>' if calls > 1 else ""
         parts.append(f'<section class="steps-stage steps-{html.escape(stage.get("step", ""))}">'
-                     f'<h4>{number}. {html.escape(stage["stage"])} <small>({step})</small>{times}</h4>')
+                     f'<h4>{number}. {html.escape(stage["stage"])}{step}{times}</h4>')
         if stage.get("code"):
             parts.append(f'<pre class="steps-code"><code>{html.escape(stage["code"])}</code></pre>')
         if stage.get("text"):

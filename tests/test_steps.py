@@ -231,18 +231,18 @@ def test_every_traced_run_shows_its_stages_with_tensors_and_gives_the_runs_resul
 
 
 def without_timings(value):
-    """value as JSON text without the seconds a run measures (a projection's)."""
+    """value without the seconds a run measures (a projection's) and the files it writes (speech)."""
     if isinstance(value, dict):
-        value = {k: without_timings(v) for k, v in value.items() if not k.endswith("seconds")}
+        value = {k: without_timings(v) for k, v in value.items() if not k.endswith(("seconds", "_file"))}
     elif isinstance(value, list):
         value = [without_timings(v) for v in value]
     return json.dumps(value, default=str, sort_keys=True) if not isinstance(value, (dict, list)) else value
 
 
 # ---- the CLI contract -------------------------------------------------------------------------------------------
-def test_cli_show_steps_prints_the_stages_as_json_on_stderr(tiny):
+def test_cli_show_steps_prints_the_stages_as_json_on_stderr(tiny, tiny_root):
     proc = subprocess.run([sys.executable, "app.py", "run", "text-classification", "a good day", "--model",
-                           str(tiny["bert-seqcls"]), "--offline", "--show", "steps"],
+                           str(tiny["bert-seqcls"]), "--models-dir", str(tiny_root), "--offline", "--show", "steps"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)
