@@ -196,6 +196,11 @@ def _texts(items: list) -> dict:
     return {"texts": texts, "diffs": [word_diff(texts[0], t) for t in texts], "agree": len(set(texts)) == 1}
 
 
+def _empty(output: Any) -> bool:
+    """No boxes, entities... found: [] (or a batch of [])."""
+    return isinstance(output, list) and all(item == [] for item in output)
+
+
 _BY_KIND = {"labels": _labels, "entities": _entities, "answers": _answers, "boxes": _boxes, "text": _texts}
 
 
@@ -204,9 +209,10 @@ def differences(outputs: list) -> dict:
     input line (a batch has several), each with "agree" and the kind's data (see the _labels... helpers).
     Kind "other" (vectors, images, tables...): no rows; the outputs are shown side by side as they are."""
     outputs = [jsonable(o) for o in outputs]
-    kind = kind_of(outputs[0])
-    if kind == "other" or any(kind_of(o) != kind for o in outputs):
+    kinds = {kind_of(o) for o in outputs if not _empty(o)}  # a model that found nothing fits any list kind
+    if len(kinds) != 1 or "other" in kinds:
         return {"kind": "other", "rows": []}
+    kind = kinds.pop()
     per_model = [_rows(o) for o in outputs]
     n = min(len(r) for r in per_model)
     try:
