@@ -82,7 +82,8 @@ class Source:
     _tmp: Path | None = None         # an extracted ZIP, removed by close()
 
     def preview(self, n: int = 5) -> list[dict]:
-        return list(self.rows(n))
+        """The first n rows as a table shows them (an undecoded image or clip as its file name)."""
+        return [{k: _cell(v) for k, v in row.items()} for row in self.rows(n)]
 
     def rows(self, limit: int | None = None) -> Iterator[dict]:
         """The rows in order; at most limit. A streamed Hub dataset reads only what is taken."""

@@ -384,3 +384,34 @@ def test_a_chunk_past_the_time_limit_fails_its_rows_and_the_run_goes_on(settings
     result, rows, _, _ = ran(hurried, "text-classification", tiny["bert-seqcls"], source, chunk=4)
     assert result.done == 8 and result.failed == 8 and not result.cancelled
     assert all("longer than" in r["error"] for r in rows[:7])
+
+
+def test_image_and_audio_features_are_read_by_the_app(manager, tiny, files, tmp_path):
+    """A Hub-style dataset whose columns are Image/Audio features: rows come undecoded and the app reads each
+    file itself, with its own checks (a Hub dataset streams the same way)."""
+    import datasets
+    import soundfile as sf
+
+    images = [str(files / "images" / f"im{i}.png") for i in range(2)]
+    (tmp_path / "bad.png").write_bytes(b"not a png at all")
+    ds = datasets.Dataset.from_dict({"img": [*images, str(tmp_path / "bad.png")]})
+    # stored as the files' bytes, not decoded (the broken one too)
+    ds.cast_column("img", datasets.Image(decode=False)).cast_column("img", datasets.Image()).save_to_disk(
+        str(tmp_path / "saved_images"))
+    source = open_source(str(tmp_path / "saved_images"), offline=True)
+    assert source.columns == [("img", "image")] and source.preview(1) == [{"img": "im0.png"}]
+    spec = task("image-classification")
+    result, rows, _, _ = ran(manager, "image-classification", tiny["vit-imgcls"], source)
+    assert [r["img"] for r in rows] == ["im0.png", "im1.png", "bad.png"]
+    for path, row in zip(images, rows):
+        assert same(row["output"], manager.run(spec, str(tiny["vit-imgcls"]), {"image": path}, {}).output, 1e-5)
+    assert result.failed == 1 and "not an image" in rows[2]["error"]
+    clip = tmp_path / "tone.wav"
+    sf.write(str(clip), (0.3 * np.sin(np.arange(16000) / 16000 * 2 * np.pi * 440)).astype("float32"), 16000)
+    datasets.Dataset.from_dict({"audio": [str(clip)]}).cast_column("audio", datasets.Audio(decode=False)).save_to_disk(
+        str(tmp_path / "saved_audio"))
+    source = open_source(str(tmp_path / "saved_audio"), offline=True)
+    assert source.media == {"audio": "audio"}
+    _, rows, _, _ = ran(manager, "audio-classification", tiny["wav2vec2-audiocls"], source)
+    single = manager.run(task("audio-classification"), str(tiny["wav2vec2-audiocls"]), {"audio": str(clip)}, {}).output
+    assert rows[0]["error"] is None and same(rows[0]["output"], single, 1e-5)
