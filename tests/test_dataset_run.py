@@ -415,3 +415,15 @@ def test_image_and_audio_features_are_read_by_the_app(manager, tiny, files, tmp_
     _, rows, _, _ = ran(manager, "audio-classification", tiny["wav2vec2-audiocls"], source)
     single = manager.run(task("audio-classification"), str(tiny["wav2vec2-audiocls"]), {"audio": str(clip)}, {}).output
     assert rows[0]["error"] is None and same(rows[0]["output"], single, 1e-5)
+
+
+def test_every_dataset_message_reads_in_korean():
+    from core.i18n import MESSAGES, message
+
+    keys = [k for k in MESSAGES["en"] if k.startswith("dataset_")]
+    assert len(keys) >= 10
+    for key in keys:
+        values = {name: "x" for name in ("name", "suffix", "split", "splits", "column", "columns", "what", "kind",
+                                         "task", "suffixes")}
+        values["detail"] = "no such file in the dataset's folder"  # (dataset_file's words are all its detail's)
+        assert message(key, "ko", **values) != message(key, "en", **values), key
