@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,7 @@ def run_by_hand(settings, request: dict, folder: Path) -> tuple[float, float]:
                                       names={request["data"]: Path(request["data"]).name})
     if "trainer.train()\n" not in script:
         raise SystemExit("the script has no trainer.train() line to time")
+    script = re.sub(r"^MODEL = .*$", f"MODEL = {str(base)!r}", script, count=1, flags=re.M)  # not the Hub id
     script = script.replace("trainer.train()\n", "_out = trainer.train()\n", 1)
     script += "print('TRAIN_METRICS', __import__('json').dumps(_out.metrics))\n"
     path = folder / "script.py"

@@ -259,8 +259,7 @@ def build_tab(ctx) -> None:
             checked, data = queue().check(job)  # the data's and the model's errors come at once, as one line
             job["name"] = Path(checked["output_dir"]).name  # the same folder, even a minute later
             job_id = queue().submit(job)
-            base = training.base_model_name(checked["source"]) if Path(checked["source"]).is_dir() else checked["model"]
-            script = training.training_script(base, data, checked["params"], job["name"], names=shown)
+            script = training.training_script(checked["model"], data, checked["params"], job["name"], names=shown)
         except UserError as err:
             fail(err, lang)
         with speaking(lang):
