@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from core import limits
+from core.i18n import catalog
 from core.registry import all_tasks, discover
 from core.steps import describe, page, traced_run
 
@@ -105,21 +106,38 @@ def test_object_detection_keeps_the_boxes_the_shown_logits_pass_the_threshold_wi
     assert stage(steps_of(result), "preprocess")["info"]["image_mean"] == [0.485, 0.456, 0.406]
 
 
-@pytest.mark.parametrize("name", ["whisper", "wav2vec2-ctc"])
-def test_speech_recognition_features_then_ids_that_decode_to_the_transcript(manager, tiny, files, name, big_previews):
+def speech_recognition(manager, folder, audio) -> None:
+    """A traced run shows the features, the ids, and those ids decode to the transcript."""
     from transformers import AutoTokenizer
 
     task = TASKS["automatic-speech-recognition"]
-    result = traced_run(manager, task, str(tiny[name]), {"audio": files["audio"]}, {})
+    result = traced_run(manager, task, str(folder), {"audio": audio}, {})
     steps = steps_of(result)
     features = stage(steps, "preprocess")["tensors"]
-    assert ("input_features" if name == "whisper" else "input_values") in features
+    whisper = "input_features" in features
+    assert whisper or "input_values" in features
     ids = stage(steps, "_forward")["tensors"]["tokens"]["values"][0]
-    tokenizer = AutoTokenizer.from_pretrained(tiny[name])
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     assert tokenizer.decode(ids, skip_special_tokens=True).strip() == result.output["text"].strip()
-    if name == "whisper":
+    explained = stage(steps, "decode" if whisper else "CTC decode")
+    assert explained["table"]["rows"][0][0].strip() == result.output["text"].strip()
+    if whisper:
         generate = stage(steps, "generate")
-        assert generate["info"]["forward passes"] >= 1 and generate["tensors"]["sequences"]["values"][0] == ids
+        assert generate["info"]["forward passes"] >= len(ids) and generate["tensors"]["sequences"]["values"][0] == ids
+    return result
+
+
+def test_ctc_speech_recognition_ids_decode_to_the_transcript(manager, tiny, files, big_previews):
+    assert speech_recognition(manager, tiny["wav2vec2-ctc"], files["audio"]).output["text"]
+
+
+@pytest.mark.slow
+def test_whisper_features_then_generated_ids_that_decode_to_the_transcript(manager, pack_dir, tmp_path, big_previews):
+    from demos.audio.clips import speak
+
+    audio = speak("The quick brown fox jumps over the lazy dog.", tmp_path / "speech.wav")
+    result = speech_recognition(manager, pack_dir / "whisper-tiny.en", str(audio))
+    assert "quick brown" in result.output["text"].lower()
 
 
 def test_question_answering_and_ner_explain_their_span_search_and_aggregation(manager, tiny):
@@ -225,6 +243,10 @@ def test_every_traced_run_shows_its_stages_with_tensors_and_gives_the_runs_resul
             assert isinstance(t["shape"], list) and isinstance(t["dtype"], str)
             assert np.array(t["values"], dtype=object).size <= max(64, 1)
     json.dumps(steps)  # plain data
+    korean = catalog("ko")
+    for s in steps:  # every text the page shows has its Korean
+        assert s.get("template", "x") == "x" or s["template"] in korean, s["template"]
+        assert all(h in korean for h in s.get("table", {}).get("headers", [])), s["table"]["headers"]
     assert page(steps).count("<section") == len(steps)
     plain = manager.run(task, model, inputs, params).output
     assert without_timings(result.output) == without_timings(plain)
