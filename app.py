@@ -71,10 +71,12 @@ class App:
         import gradio as gr
         from starlette.middleware import Middleware
 
+        from core.gradio_startup import QuickHead
         from core.guard import Guard
 
         s = self.ctx.settings
         guard = Middleware(Guard, max_body_bytes=int(s.max_body_mb * 2**20), auth=bool(s.auth))
+        quick_head = Middleware(QuickHead)  # launch()'s localhost check, answered without building the page
         kwargs = dict(
             server_name=s.host,
             server_port=s.port,
@@ -88,7 +90,7 @@ class App:
             head=toast_titles_script(),
             footer_links=["api", "settings"],
             ssr_mode=False,
-            app_kwargs={"middleware": [guard]},
+            app_kwargs={"middleware": [quick_head, guard]},
             # the queue runs at most this many events at once, over all tasks: room for a full batch of
             # several models besides the one-at-a-time tasks
             max_threads=max(40, 3 * s.max_batch),

@@ -299,3 +299,21 @@ def _config_once_in_launch() -> None:
     get_config.original = original_get_config
     gb.BlocksConfig.get_config = get_config
     gb.Blocks.launch = launch
+
+
+class QuickHead:
+    """ASGI middleware: `HEAD /` is answered 200 at once, without the page. gradio builds the whole page (a deep
+    copy of the ~1400-block config, the API description) to answer a HEAD, and its launch() sends one with a
+    3 s timeout to check that localhost answers: on a busy machine that check timed out and the app refused to
+    start. GET / is unchanged; a HEAD may leave out the length of the body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "HEAD" and scope["path"] in ("", "/"):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)

@@ -27,11 +27,15 @@ demo = built.demo
 try:
     def plain(config):
         return {k: v for k, v in config.items() if k != "app_id"}
+    import httpx
+    url = f"http://127.0.0.1:{sys.argv[2]}/"
+    head, page = httpx.head(url, timeout=60), httpx.get(url, timeout=60)
+    served = [head.status_code, head.headers["content-type"], page.status_code, "gradio_api_info" in page.text]
     blocks = [(type(b).__name__, b.constructor_args) for b in demo.blocks.values()]
     print(json.dumps({"patched": type(gr.Blocks.__dict__.get("config")).__name__,
                       "exited": plain(exited), "config": plain(demo.config), "api": demo.get_api_info(),
                       "routes": sorted(getattr(r, "path", type(r).__name__) for r in demo.server_app.routes),
-                      "blocks": blocks}, default=lambda o: type(o).__name__))
+                      "blocks": blocks, "served": served}, default=lambda o: type(o).__name__))
 finally:
     demo.close()
 """
@@ -57,6 +61,8 @@ def test_the_app_is_built_and_served_as_gradio_builds_it(builds):
     assert patched["exited"] == gradio["exited"]
     assert patched["api"] == gradio["api"]
     assert patched["routes"] == gradio["routes"]
+    # HEAD / (launch's localhost check) is answered without the page, GET / serves it
+    assert patched["served"] == gradio["served"] == [200, "text/html; charset=utf-8", 200, True]
 
 
 def test_per_block_patches_equal_gradio():
