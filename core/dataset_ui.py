@@ -112,11 +112,12 @@ def _short(value: Any, limit: int = 160) -> str:
 
 
 def table_value(rows: list[dict], columns: list[str]) -> dict:
-    """The results table: the row number, the input column(s), the output (shortened), the error."""
+    """The results table, newest row first: the row number, the input column(s), the output (shortened), the
+    error."""
     headers = ["#", *columns, "output", "error"]
     return {"headers": headers,
             "data": [[r["#"], *(_short(r.get(c, "")) for c in columns), _short(r.get("output")) if r.get("output")
-                      is not None else "", r.get("error") or ""] for r in rows]}
+                      is not None else "", r.get("error") or ""] for r in reversed(rows)]}
 
 
 def preview_value(source, n: int = 5) -> dict:
@@ -297,11 +298,11 @@ def dataset_subtab(ctx, tasks) -> None:
                 chart = gr.BarPlot(x="label", y="count", label=tr("Counts"), visible=False, elem_id=f"{api}_chart")
                 gallery = gr.Gallery(label=tr("Images made"), visible=False, columns=4, height=240,
                                      elem_id=f"{api}_gallery")
-                results = gr.Dataframe(headers=["#", "input", "output", "error"], label=tr("Last rows"),
+                results = gr.Dataframe(headers=["#", "input", "output", "error"], label=tr("Last rows, newest first"),
                                        interactive=False, wrap=True, max_height=420,
                                        elem_id=f"{api}_results")
                 files = gr.File(label=tr("Downloads: inputs and outputs"), file_count="multiple",
-                                interactive=False, height=110, elem_id=f"{api}_files")
+                                interactive=False, height=160, elem_id=f"{api}_files")
         code = gr.Code(language="python", label=tr("Code (transformers 5)"), interactive=False, max_lines=40,
                        elem_id=f"{api}_code")
 
@@ -475,7 +476,8 @@ def dataset_subtab(ctx, tasks) -> None:
         yield {bar: progress_html(done, total if state == "done" else done, done / seconds if seconds else 0.0,
                                   None, run_summary.get("failed", 0), lang, state),
                results: table_value(list(last), shown_cols), summary: text, code: snippet,
-               chart: gr.update(value=data, visible=data is not None) if data is not None else gr.update(visible=False),
+               chart: gr.update(value=data, visible=True, y_lim=[0, int(data["count"].max()) * 1.1])
+               if data is not None else gr.update(visible=False),
                gallery: gr.update(value=pictures, visible=bool(pictures)),
                files: [str(p) for p in paths if p.exists()]}
 

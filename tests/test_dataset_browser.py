@@ -39,7 +39,7 @@ def test_api_runs_a_csv_and_offers_the_three_files(client, tiny, reviews):
     assert 'data-state="done"' in bar and 'data-done="30"' in bar
     assert "**30 rows**, 0 failed" in summary
     assert results["headers"] == ["#", "review", "output", "error"] and len(results["data"]) == 20
-    assert [row[0] for row in results["data"]] == list(range(11, 31))  # the last rows, in order
+    assert [row[0] for row in results["data"]] == list(range(30, 10, -1))  # the last rows, newest first
     names = sorted(f.rsplit("/", 1)[-1].rsplit(".", 1)[-1] for f in files)
     assert names == ["csv", "jsonl", "parquet"]
     jsonl = next(f for f in files if f.endswith(".jsonl"))
@@ -101,14 +101,14 @@ def test_browser_runs_a_csv_watches_progress_and_downloads_the_rows(page, base_u
     expect(page.locator("#dataset_text_results")).to_contain_text(f"number {ROWS - 1}.")
     expect(page.locator("#dataset_text_chart")).to_be_visible()
     expect(page.locator("#dataset_text_code")).to_contain_text("KeyDataset(ds, 'review')")
-    link = page.locator("#dataset_text_files a", has_text=".csv").first
+    shoot(page, "dataset_text")
+    link = page.locator("#dataset_text_files tr", has_text=".csv").locator("a").first
     with page.expect_download() as info:
         link.click()
     with open(info.value.path(), encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == ROWS and rows[-1]["review"] == f"A {WORDS[(ROWS - 1) % 10]} {WORDS[((ROWS - 1) * 7) % 10]} number {ROWS - 1}."
     assert all(json.loads(r["output"])[0]["label"] in ("NEGATIVE", "POSITIVE") and not r["error"] for r in rows)
-    shoot(page, "dataset_text")
 
 
 @pytest.mark.browser
@@ -119,6 +119,7 @@ def test_browser_korean_dataset_panel(browser, base_url, tiny, reviews, shoot):
     page = context.new_page()
     try:
         page.goto(base_url)
+        expect(page.locator("#title")).to_contain_text("트랜스포머 플레이그라운드", timeout=60_000)
         page.get_by_role("tab", name="텍스트", exact=True).click()
         page.get_by_role("tab", name="데이터셋", exact=True).click()
         panel = page.locator("#task_dataset_text")
