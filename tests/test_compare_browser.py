@@ -53,7 +53,7 @@ def compare_in(page, base_url, tiny, speech, api: str, lang: str = "en"):
             path = speech["wav16"] if value == "speech" else value
             page.locator(f"#{api}_{name} input[type=file]").set_input_files(str(path))
         else:
-            page.locator(f"#{api}_{name} textarea").fill(value)
+            page.locator(f"#{api}_{name} textarea, #{api}_{name} input").first.fill(value)
     for label, value in SETTINGS.get(api, {}).items():
         field = panel.get_by_label(translate(label, lang)).first
         field.fill(value)
