@@ -91,9 +91,8 @@ STYLE = """<style>
 .cmp-card img { max-width: 100%; height: auto; border-radius: 4px; }
 .cmp-card audio { width: 100%; }
 .cmp-bar { display: grid; grid-template-columns: minmax(0, 1fr) 3.5em; gap: 4px; font-size: 0.85em; margin: 2px 0; }
-.cmp-bar .fill { background: var(--color-accent-soft); border-radius: 3px; padding: 1px 4px; white-space: nowrap;
-  overflow: hidden; text-overflow: ellipsis; }
-.cmp-bar.top .fill { background: var(--color-accent); color: white; }
+.cmp-bar .fill { border-radius: 3px; padding: 1px 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.cmp-bar.top .fill { font-weight: 600; }
 .cmp-text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.9em; }
 .cmp-card pre { white-space: pre-wrap; font-size: 0.75em; max-height: 240px; overflow: auto; }
 .cmp mark.ent { background: var(--color-accent-soft); border-radius: 3px; padding: 0 2px; }
@@ -198,7 +197,8 @@ def drawn_html(component: Any, value: Any) -> str:
             scores = {c["label"]: c["confidence"] for c in scores["confidences"]}
         ordered = sorted(scores.items(), key=lambda kv: -float(kv[1]))[:5]
         return "".join(
-            f"<div class='cmp-bar{' top' if i == 0 else ''}'><div class='fill' style='width:{max(float(s), 0.04) * 100:.0f}%'>"
+            f"<div class='cmp-bar{' top' if i == 0 else ''}'><div class='fill' style='background: linear-gradient(90deg, "
+            f"rgba(99, 102, 241, {0.5 if i == 0 else 0.25}) {min(max(float(s), 0), 1) * 100:.0f}%, transparent 0)'>"
             f"{_e(label)}</div><span>{float(s):.3f}</span></div>" for i, (label, s) in enumerate(ordered))
     if isinstance(component, gr.HighlightedText):
         if isinstance(value, dict):  # {"text", "entities"}
