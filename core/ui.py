@@ -384,8 +384,9 @@ def wire(
     if comparing is not None:  # the view is drawn for the page after the answer: the API gets the raw list
         components += list(comparing[0].pickers)
         model_names += list(compare_ui.SLOTS)
-        if not zero_gpu():  # a GPU worker process keeps nothing for the page's follow-up: no view (the API's
-            outputs, later = [*outputs, comparing[1]], [*(later or ()), comparing[1]]  # answers stay as off it)
+    # the comparison's view is drawn by a follow-up event of the page (the API answers with the raw list); a
+    # ZeroGPU worker process keeps nothing for a follow-up, so there the comparison has no view
+    view = comparing[1] if comparing is not None and not zero_gpu() else None
 
     # on ZeroGPU the handler runs in a worker process (spaces.GPU): what it keeps for a follow-up event stays
     # there, so the `later` outputs are made with the answer and sent as ordinary outputs
@@ -417,9 +418,6 @@ def wire(
     def outputs_for(result: RunResult, lang: str, session: str | None, compared: list | None = None) -> dict:
         with speaking(lang):  # texts made by render (core.i18n.say) follow the browser
             drawn = render(result)
-            if comparing is not None and comparing[1] in deferred:
-                view = comparing[1]
-                drawn[view] = compare_ui.maker(compared, render, lang, lambda u: _NOTES.value(session, view, u))
             makers = {c: drawn.pop(c) for c in deferred if c in drawn}
             drawn.update({c: _made(drawn[c]) for c in eager if c in drawn})
             values = {**shown(drawn, lang), **panels.values(result, lang)}
@@ -428,6 +426,11 @@ def wire(
         values[panels.notes] = _NOTES.value(session, panels.notes, values[panels.notes])
         if makers and session is not None:
             _LATER.put((session, id(deferred[0])), (lang, makers))
+        # kept for a comparison, or to hide this page's view that one showed (not for every single run: the
+        # kept makers are bounded, and other outputs' downloads wait in the same place)
+        if view is not None and session is not None and (compared or _NOTES.shown.get((session, view._id))):
+            _LATER.put((session, id(view)), (lang, {view: compare_ui.maker(
+                compared, render, lang, lambda u: _NOTES.value(session, view, u))}))
         return values
 
     def fail(err: UserError, lang: str):
@@ -480,18 +483,25 @@ def wire(
     )
     steps_ui.attach(ctx, task, event, panels.hood)
     if deferred:
-        def finish(request):
-            made = _LATER.pop((getattr(request, "session_hash", None), id(deferred[0])))
-            if made is None:  # a newer run of this page made them already
-                return gr.skip()
-            lang, makers = made
-            with speaking(lang):
-                values = shown({c: _made(makers[c]) for c in deferred if c in makers}, lang)
-            values = [values.get(c, gr.skip()) for c in deferred]
-            return values if len(values) > 1 else values[0]  # (one output: gradio takes a list for its value)
+        _follow_up(event, deferred, shown)
+    if view is not None:
+        _follow_up(event, [view], lambda drawn, lang: drawn)
 
-        takes_request(finish, [])
-        event.success(finish, None, deferred, api_visibility="private", queue=False, show_progress="hidden")
+
+def _follow_up(event: Any, deferred: list, shown: Callable[[dict, str], dict]) -> None:
+    """The page's follow-up to a run's event: the `deferred` outputs, made by the makers the run kept."""
+    def finish(request):
+        made = _LATER.pop((getattr(request, "session_hash", None), id(deferred[0])))
+        if made is None:  # a newer run of this page made them already
+            return gr.skip()
+        lang, makers = made
+        with speaking(lang):
+            values = shown({c: _made(makers[c]) for c in deferred if c in makers}, lang)
+        values = [values.get(c, gr.skip()) for c in deferred]
+        return values if len(values) > 1 else values[0]  # (one output: gradio takes a list for its value)
+
+    takes_request(finish, [])
+    event.success(finish, None, deferred, api_visibility="private", queue=False, show_progress="hidden")
 
 
 LOAD_STAGES = {
