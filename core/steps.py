@@ -148,7 +148,12 @@ def _leaves(value: Any) -> dict[str, Any]:
     if _is_tensor(value):
         return {"output": value}
     if hasattr(value, "items") and callable(value.items):
-        return {str(k): v for k, v in value.items() if _is_tensor(v)}
+        found = {}
+        for k, v in value.items():
+            v = v if _is_tensor(v) else _numbers(v)  # a tokenizer's lists of ids too
+            if v is not None:
+                found[str(k)] = v
+        return found
     return {}
 
 
@@ -413,6 +418,8 @@ def _trace_modules(rec: Recorder) -> list[Callable[[], None]]:
         if not any(s["step"] == "preprocess" for s in rec.stages):  # the run fed the model itself
             rec.record("model inputs", "preprocess", "inputs = {...}  # what the run gives the model",
                        {k: v for k, v in kwargs.items() if _is_tensor(v)} or (args[0] if args else {}))
+        if "model" not in rec.raw:  # what the model read, for the explanations (shown by the preprocess stage)
+            rec.raw["model read"] = {k: v for k, v in kwargs.items() if _is_tensor(v)}
         rec.record("model", "forward", f"outputs = model(**inputs)  # {name}.forward", output)
 
     handles = [nn_module.register_module_forward_pre_hook(before),
@@ -578,7 +585,7 @@ def _question_answering(rec: Recorder, value, loaded, inputs, params) -> list[di
     import torch
 
     start, end = rec.tensor("start_logits", "model"), rec.tensor("end_logits", "model")
-    ids = rec.tensor("input_ids", "processor", "model inputs")
+    ids = rec.tensor("input_ids", "model read", "model inputs")
     if start is None or end is None:
         return []
     tokenizer = tokenizer_of(loaded)
