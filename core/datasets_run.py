@@ -21,7 +21,9 @@ Output rows (what `sink` gets, in input order, a chunk at a time): the mapped in
 pipeline task runs the study notes' way, `pipe(KeyDataset(rows, "x"), batch_size=N, **kwargs)`, over the
 inputs the task's own `run` would give its pipeline; its `run` then shapes each answer exactly as a single run
 does. An AutoClass task runs through its `batch` (chunks of batch_size), others row by row. The model's lock is
-held per chunk, so other users of a server take turns with a long run.
+held per chunk, so other users of a server take turns with a long run; each chunk runs under --timeout (a
+chunk past it fails its own rows). run_dataset takes any number of rows: the page caps them with the
+dataset_rows limit (core.limits), the CLI does not.
 """
 
 from __future__ import annotations
