@@ -43,8 +43,9 @@ def install() -> bool:
 
 # ---- per block ---------------------------------------------------------------------------------------------
 def _upload_folder_once() -> None:
-    """Block.__init__ calls get_upload_folder(), a Path.resolve() (a few lstat calls) of the same folder."""
-    from gradio import blocks, utils
+    """Block.__init__ and every example file's move_files_to_cache call get_upload_folder(), a Path.resolve()
+    (a few lstat calls) of the same folder."""
+    from gradio import blocks, processing_utils, utils
 
     original = utils.get_upload_folder
 
@@ -57,6 +58,7 @@ def _upload_folder_once() -> None:
 
     get_upload_folder.original = original
     blocks.get_upload_folder = get_upload_folder
+    processing_utils.get_upload_folder = get_upload_folder
 
 
 def _updateable(fn):

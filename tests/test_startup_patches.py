@@ -70,11 +70,12 @@ def test_per_block_patches_equal_gradio():
     import tempfile
 
     import gradio as gr
-    from gradio import blocks, utils
+    from gradio import blocks, processing_utils, utils
 
     import core.ui  # noqa: F401  (installs the patches)
 
     assert blocks.get_upload_folder() == blocks.get_upload_folder.original() == utils.get_upload_folder()
+    assert processing_utils.get_upload_folder is blocks.get_upload_folder
     os.environ["GRADIO_TEMP_DIR"] = tempfile.gettempdir() + "/elsewhere"
     try:
         assert blocks.get_upload_folder() == utils.get_upload_folder()
