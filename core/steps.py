@@ -29,7 +29,6 @@ from core.jsonable import jsonable
 from core.loading import Bundle
 
 MAX_TENSORS = 16          # tensors shown per stage
-MAX_CALLS_KEPT = 1        # a stage's first call is shown; later calls are counted
 MAX_ROWS = 8              # rows of a tensor preview (its second-to-last dimension)
 MAX_TABLE_ROWS = 12       # rows of an explanation's table
 ID_NAMES = ("input_ids", "decoder_input_ids", "sequences", "tokens", "labels", "generated_ids")
@@ -205,9 +204,6 @@ class Recorder:
             stage["output"] = output_preview(output)
         self._by_name[name] = stage
         self.raw[name] = _leaves(value) if tensors else {}
-        self.stages.append(stage)
-
-    def add(self, stage: dict) -> None:
         self.stages.append(stage)
 
     def stage(self, name: str) -> dict | None:

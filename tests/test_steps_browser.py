@@ -20,9 +20,9 @@ def speech(tmp_path_factory):
     return make_speech_files(tmp_path_factory.mktemp("steps_speech"))
 
 
-@pytest.fixture(params=["en", "ko"])
+@pytest.fixture(scope="module", params=["en", "ko"])
 def view(request, browser, base_url):
-    """(page, lang): a page in English or Korean."""
+    """(page, lang): a page in English or Korean, shared by the module's tests (one page load per language)."""
     lang = request.param
     context = browser.new_context(locale="ko-KR" if lang == "ko" else "en-US", viewport={"width": 1280, "height": 1000})
     page = context.new_page()
