@@ -175,3 +175,21 @@ def test_every_text_the_tab_shows_has_korean(settings, manager):
         SPEC.build(ctx)
     missing = sorted(text for key, text in ctx.tr.en.items() if key not in ctx.tr.ko)
     assert len(ctx.tr.en) > 40 and not missing, missing
+
+
+def test_every_text_the_tab_says_has_korean():
+    """Texts made per request (say("...") in demos/train) are in the catalog too."""
+    import ast
+    from pathlib import Path
+
+    from core.i18n import catalog
+
+    said = set()
+    for path in Path(views.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "say" and node.args \
+                    and isinstance(node.args[0], ast.Constant):
+                said.add(node.args[0].value)
+    said |= {"eval accuracy", "eval macro-F1", *views.WRONG_HEADERS}  # said through a variable
+    assert len(said) > 25
+    assert not sorted(t for t in said if t not in catalog("ko"))

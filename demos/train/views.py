@@ -77,7 +77,7 @@ def _clock(seconds: float | None) -> str:
     if seconds is None or seconds != seconds:
         return "…"
     seconds = max(0, int(round(seconds)))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else say("{seconds} s", seconds=seconds)
 
 
 def progress(status: dict) -> str:
