@@ -302,7 +302,7 @@ def dataset_subtab(ctx, tasks) -> None:
                                        interactive=False, wrap=True, max_height=420,
                                        elem_id=f"{api}_results")
                 files = gr.File(label=tr("Downloads: inputs and outputs"), file_count="multiple",
-                                interactive=False, height=160, elem_id=f"{api}_files")
+                                interactive=False, height=200, elem_id=f"{api}_files")
         code = gr.Code(language="python", label=tr("Code (transformers 5)"), interactive=False, max_lines=40,
                        elem_id=f"{api}_code")
 
@@ -476,7 +476,8 @@ def dataset_subtab(ctx, tasks) -> None:
         yield {bar: progress_html(done, total if state == "done" else done, done / seconds if seconds else 0.0,
                                   None, run_summary.get("failed", 0), lang, state),
                results: table_value(list(last), shown_cols), summary: text, code: snippet,
-               chart: gr.update(value=data, visible=True, y_lim=[0, int(data["count"].max()) * 1.1])
+               chart: gr.update(value=data, visible=True, y_lim=[0, int(data["count"].max()) * 1.1],
+                                x_title=translate("Label", lang), y_title=translate("Rows", lang))
                if data is not None else gr.update(visible=False),
                gallery: gr.update(value=pictures, visible=bool(pictures)),
                files: [str(p) for p in paths if p.exists()]}

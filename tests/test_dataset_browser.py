@@ -99,7 +99,7 @@ def test_browser_runs_a_csv_watches_progress_and_downloads_the_rows(page, base_u
     assert [done for _, done in seen] == sorted(done for _, done in seen)  # it only goes forward
     expect(page.locator("#dataset_text_summary")).to_contain_text(f"{ROWS} rows")
     expect(page.locator("#dataset_text_results")).to_contain_text(f"number {ROWS - 1}.")
-    expect(page.locator("#dataset_text_chart")).to_be_visible()
+    expect(page.locator("#dataset_text_chart").locator("canvas, svg").first).to_be_visible()
     expect(page.locator("#dataset_text_code")).to_contain_text("KeyDataset(ds, 'review')")
     shoot(page, "dataset_text")
     link = page.locator("#dataset_text_files tr", has_text=".csv").locator("a").first
@@ -133,6 +133,7 @@ def test_browser_korean_dataset_panel(browser, base_url, tiny, reviews, shoot):
         page.locator("#dataset_text_run").click()
         expect(page.locator("#dataset_text_progress")).to_contain_text("완료", timeout=120_000)
         expect(page.locator("#dataset_text_summary")).to_contain_text("40개 행")
+        expect(page.locator("#dataset_text_chart").locator("canvas, svg").first).to_be_visible()  # bars drawn
         shoot(page, "dataset_text_ko")
     finally:
         context.close()
