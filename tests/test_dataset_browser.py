@@ -137,3 +137,19 @@ def test_browser_korean_dataset_panel(browser, base_url, tiny, reviews, shoot):
         shoot(page, "dataset_text_ko")
     finally:
         context.close()
+
+
+def test_every_panel_string_reads_in_korean():
+    """Every English text the panel shows (tr("...") in core/dataset_ui.py) has its Korean line."""
+    import re
+
+    from core.i18n import catalog
+    from tests.conftest import ROOT
+
+    source = (ROOT / "core" / "dataset_ui.py").read_text(encoding="utf-8")
+    texts = set(re.findall(r'\btr\(\s*"((?:[^"\\]|\\.)+)"', source))
+    texts |= set(re.findall(r'translate\(\s*"((?:[^"\\]|\\.)+)"', source))
+    texts |= {"Done", "Cancelled"}
+    assert len(texts) > 30
+    missing = sorted(t for t in texts if t not in catalog("ko"))
+    assert not missing
