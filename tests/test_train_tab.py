@@ -193,3 +193,23 @@ def test_every_text_the_tab_says_has_korean():
     said |= {"eval accuracy", "eval macro-F1", *views.WRONG_HEADERS}  # said through a variable
     assert len(said) > 25
     assert not sorted(t for t in said if t not in catalog("ko"))
+
+
+def test_training_switched_off_says_so(settings, manager):
+    """--no-training: the tab is one line saying so, with no Train button and no training endpoints."""
+    import dataclasses
+
+    import gradio as gr
+
+    from core.i18n import Translator, message
+    from core.ui import Context
+    from demos.train import SPEC
+
+    off = dataclasses.replace(settings, training=False)
+    ctx = Context(settings=off, models=manager, tr=Translator())
+    with gr.Blocks() as demo:
+        SPEC.build(ctx)
+    shown = [b for b in demo.blocks.values() if isinstance(b, gr.components.Component)]
+    assert [type(b).__name__ for b in shown] == ["Markdown"]
+    assert list(ctx.tr.en.values()) == [message("training_off")] and "training_is_switched_off" in shown[0].value
+    assert not demo.fns
