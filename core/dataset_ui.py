@@ -473,7 +473,8 @@ def dataset_subtab(ctx, tasks) -> None:
         text, data = summary_parts(run_summary, lang)
         pictures = [_image_file(u, folder, i) for i, u in enumerate(images)]
         done = run_summary.get("rows", counter[0])
-        yield {bar: progress_html(done, total if state == "done" else done, done / seconds if seconds else 0.0,
+        yield {bar: progress_html(done, total if total is not None and state != "done" else done,
+                                  done / seconds if seconds else 0.0,
                                   None, run_summary.get("failed", 0), lang, state),
                results: table_value(list(last), shown_cols), summary: text, code: snippet,
                chart: gr.update(value=data, visible=True, y_lim=[0, int(data["count"].max()) * 1.1],

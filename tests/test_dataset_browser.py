@@ -112,6 +112,43 @@ def test_browser_runs_a_csv_watches_progress_and_downloads_the_rows(page, base_u
 
 
 @pytest.mark.browser
+def test_browser_cancel_stops_the_run_and_keeps_what_ran(page, base_url, tiny, tmp_path, shoot):
+    """Cancel stops a long run at its next chunk; the downloads hold exactly the rows that ran."""
+    from playwright.sync_api import expect
+
+    path = tmp_path / "many.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text"])
+        writer.writerows([f"Sentence number {i} about {WORDS[i % 10]}."] for i in range(5000))
+    page.goto(base_url)
+    page.get_by_role("tab", name="Text", exact=True).click()
+    page.locator("#task_dataset_text-button").click()
+    model = page.locator("#dataset_text_model input")
+    model.fill(str(tiny["bert-seqcls"]))
+    model.press("Enter")
+    page.locator("#dataset_text_upload input[type=file]").set_input_files(str(path))
+    expect(page.locator("#dataset_text_column input")).to_have_value("text", timeout=30_000)
+    page.locator("#dataset_text_batch_size input[type=number]").fill("1")
+    page.locator("#dataset_text_batch_size input[type=number]").press("Enter")
+    page.locator("#dataset_text_run").click()
+    expect(page.locator("#dataset_text_progress .dataset-progress[data-state=running]:not([data-done='0'])")
+           ).to_be_attached(timeout=120_000)
+    page.locator("#dataset_text_cancel").dispatch_event("click")
+    bar = page.locator("#dataset_text_progress .dataset-progress[data-state=cancelled]")
+    expect(bar).to_be_attached(timeout=60_000)
+    done = int(bar.get_attribute("data-done"))
+    assert 0 < done < 5000
+    link = page.locator("#dataset_text_files tr", has_text=".csv").locator("a").first
+    with page.expect_download() as info:
+        link.click()
+    with open(info.value.path(), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == done and rows[-1]["text"] == f"Sentence number {done - 1} about {WORDS[(done - 1) % 10]}."
+    shoot(page, "dataset_text_cancelled")
+
+
+@pytest.mark.browser
 def test_browser_korean_dataset_panel(browser, base_url, tiny, reviews, shoot):
     from playwright.sync_api import expect
 
