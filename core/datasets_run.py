@@ -588,7 +588,8 @@ def _answer_chunk(task: TaskSpec, obj: Any, rows: list[_Row], batch_size: int) -
             try:
                 r.value = task.run(_Recorder(obj), r.inputs, r.params)  # run answered without its pipeline
             except _Call as call:
-                r.call = call
+                # a fresh one, without the traceback: its frames hold the chunk's rows (a cycle per chunk)
+                r.call = _Call(call.inputs, call.kwargs)
             except _NotRecordable:
                 pass
             except deadline.RunTimeout:
