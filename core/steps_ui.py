@@ -6,42 +6,19 @@ it after the answer. The normal run never pays for it."""
 from __future__ import annotations
 
 import html
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import gradio as gr
 
 from core.errors import UserError
 from core.i18n import language_of
+from core.ui import _Kept
 
 TITLE = "Under the hood"
 
 
-class _Recent:
-    """A bounded map of the last few thousand sessions' values, least recently used out."""
-
-    def __init__(self, size: int = 2048):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def put(self, key: tuple, value: Any) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-    def get(self, key: tuple) -> Any:
-        with self.lock:
-            return self.items.get(key)
-
-    def pop(self, key: tuple) -> None:
-        with self.lock:
-            self.items.pop(key, None)
-
-
-_CALLS = _Recent()  # (session, task id) -> (model, inputs, params) of its last run
-_OPEN = _Recent()   # (session, task id) -> True while that sub-tab's accordion is open
+_CALLS = _Kept(2048)  # (session, task id) -> (model, inputs, params) of its last run
+_OPEN = _Kept(2048)   # (session, task id) -> True while that sub-tab's accordion is open
 
 
 def remember(session: str | None, task, model: Any, inputs: dict, params: dict) -> None:

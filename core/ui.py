@@ -288,8 +288,8 @@ def error_text(task: TaskSpec, err: UserError, lang: str) -> str:
 
 
 class _Kept:
-    """The last few runs' `later` makers (see wire), by (session, event), until the page's follow-up event
-    takes them. API clients never ask: the oldest go beyond `size`."""
+    """A bounded map, least recently put out beyond `size`: e.g. the last few runs' `later` makers (see wire),
+    by (session, event), until the page's follow-up event takes them (API clients never ask)."""
 
     def __init__(self, size: int = 64):
         self.size = size
@@ -302,6 +302,10 @@ class _Kept:
             self.items.move_to_end(key)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
+
+    def get(self, key: tuple) -> Any:
+        with self.lock:
+            return self.items.get(key)
 
     def pop(self, key: tuple) -> Any:
         with self.lock:
