@@ -17,8 +17,8 @@ from tests.text_generation_helpers import eos_at_once_model
 pytestmark = pytest.mark.browser
 
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
-WORDS = {"en": {"Run": "Run", "Text": "Text", "Vision": "Vision", "Tokenizer": "Tokenizer"},
-         "ko": {"Run": "실행", "Text": "텍스트", "Vision": "비전", "Tokenizer": "토크나이저"}}
+WORDS = {"en": {"Run": "Run", "Text": "Text", "Vision": "Vision", "Tokenizer": "Tokenizer", "Train": "Train"},
+         "ko": {"Run": "실행", "Text": "텍스트", "Vision": "비전", "Tokenizer": "토크나이저", "Train": "학습"}}
 
 
 @pytest.fixture(params=list(LOCALES))
@@ -60,11 +60,14 @@ def test_every_sub_tab_is_in_sight_and_keeps_its_place(view, app, lang, shoot):
 
     page = view
     top = [t for t in page.get_by_role("tab").all() if (t.get_attribute("id") or "").startswith("tab_")]
-    assert len(top) == 6
+    assert len(top) == 7
     counts = {}
     for tab in top:
         tab.click()
         panel = page.locator(f"#{tab.get_attribute('aria-controls')}")
+        if tab.get_attribute("id") == "tab_train-button":  # one page, no sub-tabs
+            expect(panel.get_by_role("button", name=WORDS[lang]["Train"], exact=True)).to_be_visible()
+            continue
         buttons = panel.locator("[role=tablist]").first.get_by_role("tab")
         names = [b.inner_text() for b in buttons.all()]
         counts[tab.get_attribute("id")] = len(names)
@@ -77,7 +80,8 @@ def test_every_sub_tab_is_in_sight_and_keeps_its_place(view, app, lang, shoot):
         assert [b.inner_text() for b in buttons.all()] == names  # picking the last one reshuffles nothing
         if tab.get_attribute("id") in ("tab_vision-button", "tab_text-button"):
             shoot(page, f"first_use_subtabs_{tab.get_attribute('id').split('_')[1].removesuffix('-button')}_{lang}")
-    assert counts["tab_vision-button"] == 11 and counts["tab_text-button"] == 10
+    # the task sub-tabs and each task tab's Dataset sub-tab
+    assert counts["tab_vision-button"] == 12 and counts["tab_text-button"] == 11
     assert page.get_by_role("button", name="More tabs").filter(visible=True).count() == 0
 
 
