@@ -22,7 +22,7 @@ def open_task(page, base_url, task_tab: str):
 
 
 def pick_model(scope, value: str) -> None:
-    box = scope.get_by_label("Model")
+    box = scope.get_by_label("Model", exact=True)
     box.fill(value)
     box.press("Enter")
 
