@@ -96,7 +96,7 @@ def test_compare_two_models_in_each_tab(page, base_url, tiny, speech, shoot, api
     expect(view).to_be_hidden(timeout=60_000)
 
 
-@pytest.mark.parametrize("api", ["token_classification"])
+@pytest.mark.parametrize("api", list(CASES))  # one sub-tab of each tab, as in English
 def test_compare_in_korean(browser, base_url, tiny, speech, shoot, api):
     context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 1000})
     page = context.new_page()
