@@ -273,7 +273,8 @@ def test_api_info_names_parameters_by_their_labels(base_url):
         info = json.loads(response.read())
     assert "__i18n__" not in json.dumps(info)
     labels = {p["parameter_name"]: p["label"] for p in info["named_endpoints"]["/image_classification"]["parameters"]}
-    assert labels == {"image": "Image", "top_k": "top_k", "model": "Model"}
+    # model_2 / model_3: the optional models of a comparison (core.compare)
+    assert labels == {"image": "Image", "top_k": "top_k", "model": "Model", "model_2": "Model 2", "model_3": "Model 3"}
     returns = [r["label"] for r in info["named_endpoints"]["/image_classification"]["returns"]]
     assert "Code (transformers 5)" in returns and "Labels" in returns
 
