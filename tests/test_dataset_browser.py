@@ -102,13 +102,18 @@ def test_browser_runs_a_csv_watches_progress_and_downloads_the_rows(page, base_u
     expect(page.locator("#dataset_text_chart").locator("canvas, svg").first).to_be_visible()
     expect(page.locator("#dataset_text_code")).to_contain_text("KeyDataset(ds, 'review')")
     shoot(page, "dataset_text")
+    rows = downloaded_csv(page)
+    assert len(rows) == ROWS and rows[-1]["review"] == f"A {WORDS[(ROWS - 1) % 10]} {WORDS[((ROWS - 1) * 7) % 10]} number {ROWS - 1}."
+    assert all(json.loads(r["output"])[0]["label"] in ("NEGATIVE", "POSITIVE") and not r["error"] for r in rows)
+
+
+def downloaded_csv(page) -> list[dict]:
+    """The rows of the panel's CSV download, fetched as the browser downloads it."""
     link = page.locator("#dataset_text_files tr", has_text=".csv").locator("a").first
     with page.expect_download() as info:
         link.click()
     with open(info.value.path(), encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == ROWS and rows[-1]["review"] == f"A {WORDS[(ROWS - 1) % 10]} {WORDS[((ROWS - 1) * 7) % 10]} number {ROWS - 1}."
-    assert all(json.loads(r["output"])[0]["label"] in ("NEGATIVE", "POSITIVE") and not r["error"] for r in rows)
+        return list(csv.DictReader(f))
 
 
 @pytest.mark.browser
@@ -139,11 +144,7 @@ def test_browser_cancel_stops_the_run_and_keeps_what_ran(page, base_url, tiny, t
     expect(bar).to_be_attached(timeout=60_000)
     done = int(bar.get_attribute("data-done"))
     assert 0 < done < 5000
-    link = page.locator("#dataset_text_files tr", has_text=".csv").locator("a").first
-    with page.expect_download() as info:
-        link.click()
-    with open(info.value.path(), encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = downloaded_csv(page)
     assert len(rows) == done and rows[-1]["text"] == f"Sentence number {done - 1} about {WORDS[(done - 1) % 10]}."
     shoot(page, "dataset_text_cancelled")
 
