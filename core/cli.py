@@ -113,14 +113,13 @@ def run_command(tabs: list[TabSpec], manager: ModelManager, task_id: str, raw_in
             from core.compare import cli_compare
 
             return cli_compare(manager, task, chosen, inputs, params, show)
-        runner = manager.run
+        model = chosen[0] if task.multi_model == 1 and len(chosen) == 1 else chosen
         if show == "steps":  # the same run, traced: its stages in facts["steps"] (core.steps)
             from core.steps import traced_run
 
-            def runner(task, model, inputs, params):
-                return traced_run(manager, task, model, inputs, params)
-        result = runner(task, chosen[0] if task.multi_model == 1 and len(chosen) == 1 else chosen,
-                        inputs, params)
+            result = traced_run(manager, task, model, inputs, params)
+        else:
+            result = manager.run(task, model, inputs, params)
     except UserError as err:
         print(f"error: {err.text()}", file=sys.stderr)
         return 2
