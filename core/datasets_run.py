@@ -289,9 +289,9 @@ def _open_folder(folder: Path, name: str, kind: str) -> Source:
     return Source(kind, name, [("file", f"{medium} file")], len(files), ds, folder, {"file": medium}, path=folder)
 
 
-def _is_saved(folder: Path) -> bool:
-    return (folder / "dataset_info.json").is_file() or (folder / "dataset_dict.json").is_file() or \
-        (folder / "state.json").is_file()
+def is_saved_dataset(folder: Path) -> bool:
+    """Whether folder holds a dataset saved with save_to_disk (a Dataset or a DatasetDict)."""
+    return any((folder / name).is_file() for name in ("dataset_dict.json", "state.json", "dataset_info.json"))
 
 
 def _open_saved(folder: Path, name: str, split: str | None) -> Source:
@@ -358,7 +358,7 @@ def open_source(spec: str, *, split: str | None = None, config: str | None = Non
             raise UserError("dataset_missing", name=spec[:200])
         return _open_hub(spec, split, config, offline)
     if path.is_dir():
-        if _is_saved(path):
+        if is_saved_dataset(path):
             return _open_saved(path, name, split)
         parquet = sorted(path.glob("*.parquet")) or sorted(path.glob("*.arrow"))
         if parquet and not any(_medium(p) for p in path.iterdir()):

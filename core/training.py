@@ -84,15 +84,13 @@ def _bad(detail: str) -> UserError:
     return UserError("train_data", detail=detail)
 
 
-def _is_saved_dataset(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in ("dataset_dict.json", "state.json", "dataset_info.json"))
-
-
 def read_source(data: str, split: str | None = None, *, offline: bool = False, allowed_roots=None):
     """The datasets.Dataset of a CSV / TSV / JSON Lines / Parquet file, a save_to_disk folder (its `split`,
     train by default) or a Hub dataset id (its `split`). allowed_roots: folders a local path must lie in (None:
     any, for the CLI); a path outside them gets the message of a path that does not exist."""
     import datasets
+
+    from core.datasets_run import is_saved_dataset
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # it logs a bad file's path; the error says it
@@ -110,7 +108,7 @@ def read_source(data: str, split: str | None = None, *, offline: bool = False, a
             builder, options = kind
             return datasets.load_dataset(builder, data_files=str(path), split="train", **options)
         if path.is_dir():
-            if not _is_saved_dataset(path):
+            if not is_saved_dataset(path):
                 raise _bad(f"{path.name} is not a dataset folder saved with save_to_disk")
             loaded = datasets.load_from_disk(str(path))
             return _pick_split(loaded, split, path.name)
