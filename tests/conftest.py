@@ -179,3 +179,15 @@ def spawn_app(tiny_root):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """The test process runs torch on one thread, as tests/v4_driver.py does, set before any model or batcher
+    thread exists (a thread keeps the count it started with): other thread counts sum floats in another order,
+    enough to flip a random-weight model's near-tied beams against 4.x. App processes the tests start keep
+    torch's default."""
+    import torch
+
+    torch.set_num_threads(1)
+    yield
