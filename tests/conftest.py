@@ -22,6 +22,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# One torch thread here and in every process the tests start (CLI runs, app servers, snippets, the 4.x driver):
+# outputs compared across processes then sum floats in the same order (see one_torch_thread).
+os.environ["OMP_NUM_THREADS"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
@@ -185,8 +188,7 @@ def spawn_app(tiny_root):
 def one_torch_thread():
     """The test process runs torch on one thread, as tests/v4_driver.py does, set before any model or batcher
     thread exists (a thread keeps the count it started with): other thread counts sum floats in another order,
-    enough to flip a random-weight model's near-tied beams against 4.x. App processes the tests start keep
-    torch's default."""
+    enough to flip a random-weight model's near-tied beams against 4.x."""
     import torch
 
     torch.set_num_threads(1)
