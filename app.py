@@ -259,5 +259,19 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(tabs, manager, args.task, args.input, args.model, args.param, args.show)
 
 
+def quietly(argv: list[str] | None = None) -> int:
+    """main(argv); when the reader of stdout goes away (`python app.py run ... | head -1`), exit 141 as a program
+    stopped by SIGPIPE does, without a BrokenPipeError traceback."""
+    import os
+
+    try:
+        code = main(argv)
+        sys.stdout.flush()  # the last buffered output goes out here, where a broken pipe can be caught
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout again at exit
+        return 141
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(quietly())
