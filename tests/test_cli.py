@@ -101,3 +101,14 @@ def test_global_options_go_before_or_after_the_subcommand(tiny_root, capsys):
         assert app.main(argv) == 0
         rows = {r["task"]: r for r in json.loads(capsys.readouterr().out)}
         assert any(str(tiny_root) in m for m in rows["text-classification"]["local_models"]), argv
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tiny_root):
+    """`python app.py tasks --json | head -1`: the pipe is closed before the first write, so every write fails;
+    the command exits 141 (as SIGPIPE would) with nothing on stderr, not a BrokenPipeError traceback."""
+    env = dict(os.environ, PLAYGROUND_NO_WARMUP="1")
+    proc = subprocess.Popen([sys.executable, "app.py", "tasks", "--json", "--models-dir", str(tiny_root), "--offline"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc.stdout.close()  # the reader is gone before the command writes
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and err == "", err
