@@ -31,10 +31,11 @@ class Compared:
 
 
 def compare(manager: ModelManager, task: TaskSpec, models: list[str], inputs: dict, params: dict, *,
-            report=None) -> list[Compared]:
+            report=None, traced: bool = False) -> list[Compared]:
     """task run on each of models (the same inputs and params), one model after another through the manager
     (which may evict the previous one to keep within the cache budget). Every id is checked before anything
-    loads, so a bad third id fails at once. UserError for a multi-model task, too many models, a bad id."""
+    loads, so a bad third id fails at once. UserError for a multi-model task, too many models, a bad id.
+    traced: each run is core.steps' traced run (its stages in facts["steps"])."""
     if task.multi_model != 1:
         raise UserError("bad_param", name="model", detail=f"{task.id} compares its models itself")
     models = [m.strip() for m in models if m and m.strip()]
@@ -44,6 +45,10 @@ def compare(manager: ModelManager, task: TaskSpec, models: list[str], inputs: di
         limits.check("models", len(models), "models in one comparison")
     for model in models:
         manager.resolve(model)
+    if traced:
+        from core.steps import traced_run
+
+        return [Compared(model, traced_run(manager, task, model, inputs, params)) for model in models]
     return [Compared(model, manager.run(task, model, inputs, params, report=report)) for model in models]
 
 
@@ -225,16 +230,22 @@ def differences(outputs: list) -> dict:
 def cli_compare(manager: ModelManager, task: TaskSpec, models: list[str], inputs: dict, params: dict,
                 show: str | None = None) -> int:
     """`python app.py run TASK INPUT --model A --model B [--model C]`: prints the JSON list of as_json() on
-    stdout, each model's notes on stderr ("note: [model] ..."), and with show="code" each model's snippet.
+    stdout, each model's notes on stderr ("note: [model] ..."), and with show="code" each model's snippet, with
+    show="steps" one JSON list of {"model", "steps"} (each model's stages, as a single run's --show steps).
     A UserError (bad id, too many models) propagates: the CLI prints its one line and exits 2."""
     import json
     import sys
 
-    compared = compare(manager, task, models, inputs, params)
+    compared = compare(manager, task, models, inputs, params, traced=show == "steps")
     print(json.dumps(as_json(compared), indent=2, ensure_ascii=False))
     for c in compared:
         for note in c.result.notes:
             print(f"note: [{c.model}] {note.text()}", file=sys.stderr)
         if show == "code":
             print(f"# {c.model}\n{c.result.code}", file=sys.stderr)
+    if show == "steps":
+        from core.steps import for_cli
+
+        print(json.dumps([{"model": c.model, "steps": for_cli(c.result.facts["steps"])} for c in compared],
+                         indent=2, ensure_ascii=False), file=sys.stderr)
     return 0

@@ -163,6 +163,21 @@ def test_cli_prints_one_object_per_model_in_order(manager, tasks, tiny, tiny_roo
     assert all(item["details"]["model"] == m for item, m in zip(printed, models))
 
 
+def test_cli_show_steps_prints_each_models_stages(manager, tasks, tiny, capsys):
+    """--show steps with several --model: one JSON list on stderr, an object per model (its name and its stages)."""
+    from core.cli import run_command
+
+    models = [str(tiny["bert-seqcls-b"]), str(tiny["bert-seqcls"])]
+    assert run_command(discover(), manager, "text-classification", SENTENCE, models, [], "steps") == 0
+    out, err = capsys.readouterr()
+    printed = json.loads(out)
+    steps = json.loads(err[("\n" + err).rfind("\n[\n"):])
+    assert [s["model"] for s in steps] == models and [p["model"] for p in printed] == models
+    for one in steps:
+        tensors = {name for stage in one["steps"] for name in stage["tensors"]}
+        assert {"input_ids", "logits"} <= tensors, one["model"]
+
+
 def test_cli_refuses_a_bad_id_in_one_line(manager, tiny, capsys):
     from core.cli import run_command
 
