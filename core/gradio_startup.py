@@ -38,6 +38,7 @@ def install() -> bool:
         _server_fns_once()
         _lazy_config_and_app()
         _config_once_in_launch()
+        _pages_cached()
     return True
 
 
@@ -301,6 +302,149 @@ def _config_once_in_launch() -> None:
     get_config.original = original_get_config
     gb.BlocksConfig.get_config = get_config
     gb.Blocks.launch = launch
+
+
+# ---- per page load ----------------------------------------------------------------------------------------
+def _pages_cached() -> None:
+    """Each server app gradio creates serves GET / through PageCache (see there)."""
+    from gradio.routes import App
+
+    previous = App.create_app
+
+    def create_app(blocks, *args, **kwargs):
+        app = previous(blocks, *args, **kwargs)
+        if app is not _PENDING:
+            PageCache.serve(app)
+        return app
+
+    App.create_app = staticmethod(create_app)
+
+
+def rooted_page(source: dict, page: str, user, root: str) -> dict:
+    """gradio's get_page_config(source, page), with username, deep_link_state "none" and
+    update_root_in_config(config, root), made in one pass: gradio deep-copies the ~2 MB config, then copies it
+    again while it walks it to put the root in front of every file's URL (0.3 s here, on every page load)."""
+    from gradio import processing_utils
+    from gradio.utils import safe_deepcopy
+    from gradio_client.utils import is_file_obj_with_url
+
+    layout = source["page"][page]
+    component_ids, dependency_ids = set(layout["components"]), set(layout["dependencies"])
+    config = {key: value for key, value in source.items() if key not in {"components", "dependencies", "layout"}}
+    config["components"] = [c for c in source["components"] if c["id"] in component_ids]
+    config["dependencies"] = [d for d in source.get("dependencies", []) if d["id"] in dependency_ids]
+    config["layout"] = layout["layout"]
+    config["current_page"] = page
+    previous_root = config.get("root")
+    if previous_root is not None and previous_root == root:  # gradio leaves the copy as it is
+        config = safe_deepcopy(config)
+        config["username"], config["deep_link_state"] = user, "none"
+        return config
+    config["username"], config["deep_link_state"], config["root"] = user, "none", root
+    atoms = (str, int, float, bool, type(None))
+
+    def add_root(file: dict) -> dict:
+        return processing_utils.add_root_url(file, root, previous_root)
+
+    def copy(value):  # gradio_client.utils.traverse over a deep copy
+        if type(value) in atoms:
+            return value
+        if isinstance(value, dict):
+            if "meta" in value and is_file_obj_with_url(value):  # ("meta" first: most dicts are not files)
+                return add_root(safe_deepcopy(value))
+            return {key: copy(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [copy(item) for item in value]
+        return safe_deepcopy(value)
+
+    return copy(config)
+
+
+class PageCache:
+    """GET / of a gradio 6.31 server app, made once per page (root URL, user, page) and then served as stored
+    bytes: gradio rebuilds the page (a deep copy of the config, its file URLs, the API description, the
+    template) on every load, ~0.3-0.6 s of CPU here, so a class opening the link at once queued behind it.
+    A request with a deep link, run history, or a login still to do gets gradio's own answer."""
+
+    SIZE = 8  # pages kept (about 2 MB each): roots x users x pages
+
+    def __init__(self, app, main, get_api_info):
+        from collections import OrderedDict
+
+        self.app, self.original, self.get_api_info = app, main, get_api_info
+        self.pages: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    @classmethod
+    def serve(cls, app) -> None:
+        """Put the cache in front of app's GET / (if its route is gradio's own `main`)."""
+        from fastapi.responses import HTMLResponse
+        from fastapi.routing import APIRoute
+
+        routes = app.router.routes
+        i = next((i for i, route in enumerate(routes)
+                  if isinstance(route, APIRoute) and route.path == "/" and route.methods == {"GET"}), None)
+        if i is None:
+            return
+        route = routes[i]
+        main = route.endpoint
+        cells = dict(zip(main.__code__.co_freevars, main.__closure__ or (), strict=True))
+        if main.__name__ != "main" or "get_api_info" not in cells:
+            return
+        pages = cls(app, main, cells["get_api_info"].cell_contents)
+
+        @functools.wraps(main)
+        def cached_main(request, user=None, page: str = "", deep_link: str = ""):
+            return pages.get(request, user, page, deep_link)
+
+        routes[i] = APIRoute("/", cached_main, methods=["GET"], response_class=HTMLResponse,
+                                        name=route.name, include_in_schema=route.include_in_schema)
+        app.page_cache = pages
+
+    def key(self, request, user, page: str, deep_link: str):
+        """What the page depends on, or None when gradio should answer."""
+        from gradio import route_utils
+
+        app, blocks = self.app, self.app.get_blocks()
+        if deep_link or request.url.path.rstrip("/").endswith(f"{route_utils.API_PREFIX}/runs"):
+            return None
+        if not ((app.auth is None and app.auth_dependency is None) or user is not None):
+            return None
+        if page not in blocks.config["page"]:
+            return None
+        root = route_utils.get_root_url(request=request, route_path=f"/{page}", root_path=app.root_path
+                                        or request.scope.get("root_path") or blocks.custom_mount_path)
+        api_root = route_utils.get_root_url(request=request, route_path=f"/{page}", root_path=app.root_path)
+        all_endpoints = bool(request.query_params.get("all_endpoints", False))
+        return root, api_root, user, page, all_endpoints, bool(blocks.share), blocks.space_id
+
+    def get(self, request, user, page: str, deep_link: str):
+        from fastapi.responses import HTMLResponse
+
+        key = self.key(request, user, page, deep_link)
+        if key is None:
+            return self.original(request, user, page, deep_link)
+        config = self.app.get_blocks().config
+        with self.lock:  # a class arriving at once: the first makes the page, the others wait for it
+            found = self.pages.get(key)
+            if found is None or found[0] is not config:
+                found = self.pages[key] = (config, self.render(request, user, page, key[0]))
+                while len(self.pages) > self.SIZE:
+                    self.pages.popitem(last=False)
+            self.pages.move_to_end(key)
+        return HTMLResponse(found[1])
+
+    def render(self, request, user, page: str, root: str) -> bytes:
+        """The page's bytes as gradio's main() renders them for this request."""
+        from gradio import routes
+
+        blocks = self.app.get_blocks()
+        config = rooted_page(blocks.config, page, user, root)
+        api_info = self.get_api_info(request, page=page, route_path=f"/{page}")
+        response = routes.templates.TemplateResponse(
+            request=request, name="frontend/share.html" if blocks.share else "frontend/index.html",
+            context={"base_url": "./", "config": config, "gradio_api_info": api_info})
+        return response.body
 
 
 class QuickHead:

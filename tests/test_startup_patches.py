@@ -31,11 +31,26 @@ try:
     url = f"http://127.0.0.1:{sys.argv[2]}/"
     head, page = httpx.head(url, timeout=60), httpx.get(url, timeout=60)
     served = [head.status_code, head.headers["content-type"], page.status_code, "gradio_api_info" in page.text]
+    pages = []  # each cached page (made, then served again) next to gradio's own main() for the same request
+    cache = getattr(demo.server_app, "page_cache", None)
+    if cache is not None:
+        from starlette.requests import Request
+        def request(headers, root_path):
+            headers = [(b"host", b"127.0.0.1:" + sys.argv[2].encode())] + [(k.encode(), v.encode()) for k, v in headers]
+            return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b"",
+                            "scheme": "http", "server": ("127.0.0.1", int(sys.argv[2])), "root_path": root_path,
+                            "app": demo.server_app})
+        proxy = (("x-forwarded-host", "example.org"), ("x-forwarded-proto", "https"))
+        for headers, root_path, user in (((), "", None), (proxy, "", None), ((), "/sub", "ann")):
+            made, again = (cache.get(request(headers, root_path), user, "", "").body for _ in range(2))
+            own = cache.original(request(headers, root_path), user, "", "").body
+            pages.append([made == own, again == own, made.count(b"https://example.org/"), made.count(b"/sub/")])
+        pages.append(httpx.get(url, timeout=60).text == page.text)
     blocks = [(type(b).__name__, b.constructor_args) for b in demo.blocks.values()]
     print(json.dumps({"patched": type(gr.Blocks.__dict__.get("config")).__name__,
                       "exited": plain(exited), "config": plain(demo.config), "api": demo.get_api_info(),
                       "routes": sorted(getattr(r, "path", type(r).__name__) for r in demo.server_app.routes),
-                      "blocks": blocks, "served": served}, default=lambda o: type(o).__name__))
+                      "blocks": blocks, "served": served, "pages": pages}, default=lambda o: type(o).__name__))
 finally:
     demo.close()
 """
@@ -61,6 +76,11 @@ def test_the_app_is_built_and_served_as_gradio_builds_it(builds):
     assert patched["exited"] == gradio["exited"]
     assert patched["api"] == gradio["api"]
     assert patched["routes"] == gradio["routes"]
+    # GET / served from the page cache: gradio's own page for each root URL (a proxy's, a sub-path) and user
+    pages = patched["pages"]
+    assert gradio["pages"] == [] and len(pages) == 4 and pages[-1] is True
+    assert all(made and again for made, again, *_ in pages[:3]), pages
+    assert pages[0][2:] == [0, 0] and pages[1][2] > 10 and pages[2][3] > 10  # file URLs under each root
     # HEAD / (launch's localhost check) is answered without the page, GET / serves it
     assert patched["served"] == gradio["served"] == [200, "text/html; charset=utf-8", 200, True]
 
