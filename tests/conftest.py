@@ -184,6 +184,21 @@ def spawn_app(tiny_root):
             proc.kill()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    """Keep each module's tests together, in the order a run of that module alone has. pytest-playwright gives
+    every test that names a browser fixture (a `page`, or a QA test's `context` parameter) a session-scoped
+    browser_name, and pytest moves all of those to the front of the session: the modules they come from then run
+    in two parts, and their module fixtures (v4 oracle calls, servers) are set up twice."""
+    modules: dict[str, int] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], len(modules))
+    result = yield
+    position = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (modules[item.nodeid.split("::", 1)[0]], position[id(item)]))
+    return result
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
     """The test process runs torch on one thread, as tests/v4_driver.py does, set before any model or batcher
