@@ -634,16 +634,17 @@ print(classifier("Your text here"))
 
 
 # ---- the Code panel ------------------------------------------------------------------------------------
-def _loader_line(path: str | None, split: str | None) -> str:
-    text = str(path)
+def _loader_line(path: str | None, split: str | None, shown: str | None = None) -> str:
+    """The line that loads the data at path (a file, a save_to_disk folder or a Hub id), naming it shown."""
+    text, shown = str(path), str(shown or path)
     suffix = Path(text).suffix.lower()
     if suffix in FORMATS:
         builder, options = FORMATS[suffix]
         extra = "".join(f", {k}={_py(v)}" for k, v in options.items())
-        return f'load_dataset("{builder}", data_files={_py(text)}, split="train"{extra})'
+        return f'load_dataset("{builder}", data_files={_py(shown)}, split="train"{extra})'
     if Path(text).is_dir():
-        return f"load_from_disk({_py(text)})[{_py(split or 'train')}]"
-    return f"load_dataset({_py(text)}, split={_py(split or 'train')})"
+        return f"load_from_disk({_py(shown)})[{_py(split or 'train')}]"
+    return f"load_dataset({_py(shown)}, split={_py(split or 'train')})"
 
 
 def _py(value: Any) -> str:
@@ -661,7 +662,8 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
                     names: dict[str, str] | None = None) -> str:
     """The whole transformers 5 script that reproduces the run: data, labels, tokenizing with map(batched=True),
     the new head, TrainingArguments(eval_strategy=...), compute_metrics without load_metric, Trainer.train(),
-    the saved folder. names: file names to show instead of server paths (uploads)."""
+    the saved folder. names: what to show instead of the server's paths ({path: name}: an upload's own name, a
+    folder's name), for the data and the base model."""
     params = PARAMS.parse(params)
     spec = data.spec
     names = names or {}
@@ -677,6 +679,10 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
     if hub_id != base_model and "/" in hub_id and (Path(base_model) / "pack.json").is_file():
         model_line = f"MODEL = {_py(hub_id)}  # the app trained its offline copy of this model"
         base_model = hub_id
+    elif base_model in names:  # a folder on the server: named as the model pickers show it
+        model_line = (f"MODEL = {_py(names[base_model])}  # the app's folder {names[base_model]} (local): "
+                      "put your copy of the model here, or a Hub id")
+        base_model = names[base_model]
     lines = [
         f"# Fine-tune {base_model} for text classification with the Trainer (transformers 5).",
         f"from datasets import ClassLabel{', load_dataset' if not uses_disk or spec.get('eval') else ''}"
@@ -712,12 +718,12 @@ def training_script(base_model: str, data: TrainData, params: dict, output_dir: 
         inspect.getsource(_label_text).rstrip(),
         "",
         "",
-        f"train_data = prepare({_loader_line(shown['data'], spec['split'])})",
+        f"train_data = prepare({_loader_line(spec['data'], spec['split'], shown['data'])})",
     ]
     if spec["eval_from"] == "file":
-        lines.append(f"eval_data = prepare({_loader_line(shown['eval'], None)})")
+        lines.append(f"eval_data = prepare({_loader_line(spec['eval'], None, shown['eval'])})")
     elif spec["eval_from"] == "split":
-        lines.append(f"eval_data = prepare({_loader_line(shown['data'], spec['eval_split'])})")
+        lines.append(f"eval_data = prepare({_loader_line(spec['data'], spec['eval_split'], shown['data'])})")
     else:
         lines += [
             f"# {params['eval_percent']}% of the rows held out for evaluation, the same share of every label",

@@ -5,6 +5,7 @@ Korean catalog. The real MiniLM fine-tune is core.training's test; here the base
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -69,7 +70,8 @@ def test_preview_guesses_columns_and_counts_labels(client, data_csv):
     assert [c[0] if isinstance(c, (list, tuple)) else c for c in text["choices"]] == ["review", "sentiment"]
     assert "2 labels" in info and "`neg` 6" in info and "`pos` 6" in info  # 12 training rows, stratified
     assert "4 eval rows from a held-out 25% of the rows" in info
-    assert preview["headers"] == ["review", "sentiment"] and len(preview["data"]) == 5
+    assert preview["visible"] is True  # hidden until there are rows (no empty table with headers 1 2 3)
+    assert preview["value"]["headers"] == ["review", "sentiment"] and len(preview["value"]["data"]) == 5
 
 
 def test_a_typed_path_outside_the_servers_folders_is_refused(client, data_csv):
@@ -100,20 +102,24 @@ def test_bad_data_is_one_line(client, tiny, tmp_path, rows, expected):
 def test_a_model_that_cannot_take_a_head_is_refused(client, tiny, data_csv, pack_dir):
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError, match="cannot take a text-classification head"):
+    with pytest.raises(AppError, match="cannot take a text-classification head") as caught:
         client.predict(**train_args(data_csv, str(pack_dir / "whisper-tiny.en")), api_name="/train")
+    assert "whisper-tiny.en (" in str(caught.value) and str(pack_dir) not in str(caught.value)  # its name only
 
 
-def test_train_a_tiny_model_then_use_it(client, app, tiny, data_csv):
+def test_train_a_tiny_model_then_use_it(client, app, tiny, tiny_root, data_csv):
     """/train queues the job, /train_status follows it to the end: curve points, per-epoch eval, confusion over
-    the eval rows, the saved folder; then the folder is a Text classification choice and runs there."""
+    the eval rows, the saved folder; then the folder is a Text classification choice and runs there. Nothing
+    the page gets names a server path: the script names the upload and the base model folder by their names,
+    the status and summary name the trained folder as the pickers do."""
     from demos.text.text_classification import TASK
 
     job, _timer, line, code, *_ = client.predict(**train_args(data_csv, str(tiny["bert-base"]), name="tiny-reviews"),
                                                   api_name="/train")
     assert job and "Queued" in line
     assert re.search(r"eval_strategy=[\"']epoch", code) and "Trainer(" in code and "reviews.csv" in code
-    assert "/tmp" not in code.split("reviews.csv")[0][-200:]  # the upload's name, not the server's path
+    assert 'MODEL = "bert-base"' in code and 'OUTPUT = "tiny-reviews"' in code
+    assert "/tmp" not in code and str(tiny_root) not in code  # names, not the server's paths
     # a second job waits behind it with its place in the queue, and is cancelled there at once
     second, *_ = client.predict(**train_args(data_csv, str(tiny["bert-base"]), name="tiny-cancelled"),
                                 api_name="/train")
@@ -132,8 +138,11 @@ def test_train_a_tiny_model_then_use_it(client, app, tiny, data_csv):
     assert 0.0 <= result["eval_accuracy"] <= 1.0 and 0.0 <= result["eval_f1"] <= 1.0
     assert status["loss"] and status["eval"] and status["eval"][-1]["epoch"] == pytest.approx(1.0)
     *_, summary, _wrong, _raw = client.predict(job, api_name="/train_status")
-    assert "macro-F1" in summary and "tiny-reviews" in summary
-    folder = result["output_dir"]
+    assert "macro-F1" in summary and "`tiny-reviews`" in summary and "**tiny-reviews (local)**" in summary
+    assert result["output_dir"] == "tiny-reviews" and status["model"] == "bert-base"
+    folder = result["model_value"]  # what the pickers pass for it (their choices hold it already)
+    shown = json.dumps([summary, {**status, "result": {**result, "model_value": None}}])
+    assert "/tmp" not in shown and str(app.ctx.settings.trained_dir) not in shown and str(tiny_root) not in shown
     assert folder.startswith(str(app.ctx.settings.trained_dir))
     assert folder in [value for _, value in app.ctx.models.choices(TASK)[0]]
     label, *_ = client.predict(text="a lovely film", text_pair="", top_k=2, function_to_apply="default",
@@ -213,3 +222,26 @@ def test_training_switched_off_says_so(settings, manager):
     assert [type(b).__name__ for b in shown] == ["Markdown"]
     assert list(ctx.tr.en.values()) == [message("training_off")] and "training_is_switched_off" in shown[0].value
     assert not demo.fns
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale, tab, hint", [("en-US", "Train", "Upload a file or name a dataset"),
+                                               ("ko-KR", "학습", "파일을 올리거나 데이터셋 이름을 적으세요")])
+def test_the_tab_before_any_data(browser, base_url, shoot, locale, tab, hint):
+    """Before data is chosen: the hint line, no empty preview table (gradio's headers 1 2 3), no raw JSON box,
+    no result yet."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(base_url)
+        expect(page.get_by_role("tab").first).to_be_visible(timeout=90_000)
+        page.get_by_role("tab", name=tab, exact=True).click()
+        expect(page.locator("#train_labels")).to_contain_text(hint)
+        for hidden in ("#train_preview", "#train_raw", "#train_wrong"):
+            expect(page.locator(hidden)).to_be_hidden()
+        expect(page.locator("#train_button")).to_be_visible()
+        shoot(page, f"train_empty_{locale[:2]}")
+    finally:
+        context.close()

@@ -91,6 +91,27 @@ def parsed(values: dict) -> dict:
     return out
 
 
+def server_roots(ctx) -> list[str]:
+    """The server's folders a page must not see (views.private): model folders, the trained-models folder, the
+    Hugging Face cache, gradio's uploads and the temporary folder."""
+    import tempfile
+
+    from core.loading import gradio_folders
+
+    roots = [*ctx.models.allowed_roots(), *gradio_folders(), Path(tempfile.gettempdir())]
+    return list(dict.fromkeys(p for r in roots for p in (str(r), str(Path(r).resolve()))))
+
+
+def script_names(job: dict, shown: dict[str, str]) -> dict[str, str]:
+    """shown (uploads' own names) with the job's local data folder and base model folder named by their last
+    part, as the pickers name them: the Code panel shows no server path."""
+    names = dict(shown)
+    for value in (job.get("data"), job.get("eval"), job.get("model")):
+        if value and value not in names and Path(str(value)).is_absolute():
+            names[str(value)] = Path(str(value)).name
+    return names
+
+
 def label_lines(data) -> str:
     """The labels found and their counts in the training rows, and where the eval rows come from (markdown)."""
     counts = " · ".join(f"`{name}` {count}" for name, count in data.label_counts.items())
@@ -143,8 +164,9 @@ def build_tab(ctx) -> None:
                     eval_percent = widget(ctx, form, "eval_percent")
             labels_info = gr.Markdown(tr("Upload a file or name a dataset: its first rows, columns and labels show "
                                          "here."), elem_id="train_labels")
+            # shown with the first rows (empty, gradio would draw headers 1 2 3); the line above says what comes
             preview = gr.Dataframe(label=tr("Preview (first rows)"), interactive=False, wrap=True, max_height=260,
-                                   elem_id="train_preview")
+                                   visible=False, elem_id="train_preview")
         with gr.Column(scale=4, min_width=300):
             choices, default = base_models(ctx)
             model = gr.Dropdown(choices, value=default or None, label=tr(INPUTS["model"].title),
@@ -172,8 +194,7 @@ def build_tab(ctx) -> None:
                                  interactive=False, wrap=True, max_height=300, visible=False, elem_id="train_wrong")
     code = gr.Code(language="python", label=tr("Code (transformers 5): the whole training script"),
                    interactive=False, max_lines=40, elem_id="train_code")
-    with gr.Accordion(tr("Raw status (JSON)"), open=False):
-        raw = gr.JSON(label=tr("Raw status"), elem_id="train_raw")
+    raw = gr.JSON(label=tr("Raw status"), visible=False, elem_id="train_raw")  # the API's answer; the page draws it
     timer = gr.Timer(POLL_SECONDS, active=False)
 
     data_inputs = {"data_file": data_file, "dataset": dataset, "split": split, "eval_file": eval_file,
@@ -181,7 +202,8 @@ def build_tab(ctx) -> None:
                    "label_column": label_column}
 
     def fail(err: UserError, lang: str):
-        raise gr.Error(err.text(lang), title=translate("Error", lang), print_exception=False) from None
+        text = views.private(err.text(lang), server_roots(ctx))
+        raise gr.Error(text, title=translate("Error", lang), print_exception=False) from None
 
     def prepared(values: dict, param_values: dict):
         """(TrainData, shown names) for the page's values, under the server's limits; UserError on bad data."""
@@ -225,9 +247,9 @@ def build_tab(ctx) -> None:
                     data, _ = prepared(values, {"eval_percent": eval_share})
                     info = label_lines(data)
                 except UserError as err:  # the preview still shows; the line says what to fix
-                    info = "⚠️ " + err.text(lang)
+                    info = "⚠️ " + views.private(err.text(lang), server_roots(ctx))
             return (gr.update(choices=columns, value=text), gr.update(choices=["", *columns], value=pair),
-                    gr.update(choices=columns, value=label), info, head)
+                    gr.update(choices=columns, value=label), info, gr.update(value=head, visible=True))
         except UserError as err:
             fail(err, lang)
 
@@ -259,7 +281,8 @@ def build_tab(ctx) -> None:
             checked, data = queue().check(job)  # the data's and the model's errors come at once, as one line
             job["name"] = Path(checked["output_dir"]).name  # the same folder, even a minute later
             job_id = queue().submit(job)
-            script = training.training_script(checked["model"], data, checked["params"], job["name"], names=shown)
+            script = training.training_script(checked["model"], data, checked["params"], job["name"],
+                                              names=script_names(checked, shown))
         except UserError as err:
             fail(err, lang)
         with speaking(lang):
@@ -286,6 +309,7 @@ def build_tab(ctx) -> None:
         if current.get("error"):
             err = queue().error(job_id)
             current = {**current, "error": err.text(lang) if err else current["error"]}
+        current = _public(current, server_roots(ctx))
         result = current.get("result") or {}
         if current.get("state") in ("done", "finished") and job_id not in refreshed:
             refreshed.add(job_id)
@@ -304,7 +328,7 @@ def build_tab(ctx) -> None:
                                   visible=bool(rows))]
             else:
                 out += [gr.skip(), gr.skip(), gr.skip()]
-        return (*out, _public(current))
+        return (*out, current)
 
     takes_request(poll, ["job"])
     gr.on([timer.tick], poll, [job], [timer, *result_outputs, raw], api_name="train_status",
@@ -332,8 +356,10 @@ def _cell(value: Any) -> Any:
     return str(value)[:300]
 
 
-def _public(status: dict) -> dict:
-    """The status as the API gives it (JSON-ready)."""
+def _public(status: dict, roots: list[str]) -> dict:
+    """The status as the page and the API give it (JSON-ready): no server path in it, but the trained model's
+    model_value (what the model pickers pass for it, as their choices do)."""
     from core.jsonable import jsonable
+    from demos.train.views import private
 
-    return jsonable(status)
+    return private(jsonable(status), roots, keep=("model_value",))

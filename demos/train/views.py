@@ -6,6 +6,7 @@ redrawn every second while a job runs)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from core.i18n import say
@@ -110,8 +111,40 @@ def summary(result: dict) -> str:
         say("Labels: {labels}", labels=", ".join(str(x) for x in result.get("labels") or ())),
     ]
     if result.get("output_dir"):
-        lines.append(say("Saved to `{folder}`: pick it in Text → Text classification.", folder=result["output_dir"]))
+        folder = str(result["output_dir"]).rstrip("/").rsplit("/", 1)[-1]
+        lines.append(say("Saved as `{folder}` in the trained-models folder: pick **{label}** in Text → Text "
+                         "classification.", folder=folder, label=f"{folder} (local)"))
     return "\n\n".join(lines)
+
+
+# ---- what a page may show of the server's disk: nothing --------------------------------------------------
+_STOP = "\\s'\"`<>|,;()\\[\\]{}"
+
+
+def private(value: Any, roots: list[str], keep: tuple[str, ...] = ()) -> Any:
+    """value (a text, or JSON-ready lists and dicts of them) with every path under one of roots (the model
+    folders, the trained-models folder, gradio's uploads) given by its last part only: `/srv/models/bert` ->
+    `bert`. Dict keys in keep are left as they are."""
+    roots = sorted({r.rstrip("/") for r in roots if r and r.rstrip("/")}, key=len, reverse=True)
+    if not roots:
+        return value
+    pattern = re.compile("(?:" + "|".join(map(re.escape, roots)) + f")(?=[/{_STOP}]|$)[^{_STOP}]*")
+
+    def name(match: re.Match) -> str:
+        path = match.group(0)
+        stripped = path.rstrip(".:")
+        return stripped.rstrip("/").rsplit("/", 1)[-1] + path[len(stripped):]
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return pattern.sub(name, v)
+        if isinstance(v, dict):
+            return {k: (x if k in keep else walk(x)) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(value)
 
 
 def wrong_rows(result: dict) -> list[list[Any]]:
