@@ -135,8 +135,11 @@ def serve(settings: Settings) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     log.addHandler(handler)
-    app = build_app(settings)
-    app.launch()
+    from core.gradio_startup import few_collections
+
+    with few_collections():
+        app = build_app(settings)
+        app.launch()
     host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
     print(f"Serving at http://{host}:{settings.port} (no model loaded: each loads on first use)", flush=True)
     if settings.share and not settings.auth:

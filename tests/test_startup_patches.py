@@ -138,3 +138,20 @@ def test_a_blocks_config_and_app_are_made_when_read():
         return sorted(getattr(r, "path", type(r).__name__) for r in app.routes)
 
     assert paths(demo.app) == paths(fresh) and len(paths(fresh)) > 20
+
+
+def test_few_collections_while_starting_then_the_usual_ones():
+    import gc
+
+    from core.gradio_startup import few_collections
+
+    usual, frozen = gc.get_threshold(), gc.get_freeze_count()
+    try:
+        with few_collections():
+            assert gc.get_threshold()[0] > 10 * usual[0]
+        assert gc.get_threshold() == usual and gc.get_freeze_count() > frozen  # start-up's objects set aside
+        with pytest.raises(KeyError), few_collections(freeze=False):
+            raise KeyError("a failed start")
+        assert gc.get_threshold() == usual
+    finally:
+        gc.unfreeze()
