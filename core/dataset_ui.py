@@ -129,8 +129,9 @@ def preview_value(source, n: int = 5) -> dict:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, dict) and "bytes" in value:
-        return value.get("path") or "(bytes)"
+    if isinstance(value, dict) and "bytes" in value:  # a file's name, never where the server keeps it
+        path = value.get("path") or ""
+        return (Path(path).name if Path(path).is_absolute() else path) or "(bytes)"
     return "" if value is None else value
 
 
@@ -258,14 +259,17 @@ def dataset_subtab(ctx, tasks) -> None:
                                     filterable=True, elem_id=f"{api}_model",
                                     info=tr("Pick one, or type a Hub id (owner/name, optionally @revision) or a local folder"))
                 upload = gr.File(label=tr("Dataset file (CSV, TSV, JSON Lines, Parquet, TXT or a ZIP of files)"),
-                                 file_types=UPLOAD_TYPES, elem_id=f"{api}_upload", height=120)
+                                 file_types=UPLOAD_TYPES, elem_id=f"{api}_upload", height=150)
                 typed = gr.Textbox(label=tr("…or a Hugging Face dataset id or a local dataset folder"),
                                    placeholder="PolyAI/minds14", elem_id=f"{api}_dataset", max_length=500)
                 with gr.Row():
                     config = gr.Textbox(label=tr("Config"), elem_id=f"{api}_config", max_length=200)
                     split = gr.Textbox(label=tr("Split"), placeholder="train", elem_id=f"{api}_split", max_length=200)
+                # no table before a file is chosen (an empty one would show gradio's headers 1 2 3): a line
+                hint = gr.Markdown(tr("Choose a file or a dataset: its first rows and columns show here."),
+                                   elem_id=f"{api}_hint")
                 preview = gr.Dataframe(label=tr("First rows (column types in the headers)"), interactive=False,
-                                       wrap=True, max_height=260, elem_id=f"{api}_preview")
+                                       wrap=True, max_height=260, visible=False, elem_id=f"{api}_preview")
                 with gr.Row():
                     column = gr.Dropdown([], label=tr("Input column"), allow_custom_value=True,
                                          elem_id=f"{api}_column")
@@ -278,7 +282,9 @@ def dataset_subtab(ctx, tasks) -> None:
                                           elem_id=f"{api}_limit")
                     batch = gr.Slider(1, 64, value=8, step=1, label=tr("Batch size"), elem_id=f"{api}_batch_size",
                                       info=tr("Rows per forward pass: pipe(KeyDataset(ds, column), batch_size=N)"))
-                params = gr.JSON({}, label=tr("Task parameters changed from their defaults"), elem_id=f"{api}_params")
+                # what the fields below changed: the run's (and the API's) params, never shown as raw JSON
+                params = gr.JSON({}, label=tr("Task parameters changed from their defaults"), visible=False,
+                                 elem_id=f"{api}_params")
 
                 @gr.render(inputs=[task_pick], triggers=[subtab.select, task_pick.change])
                 def task_fields(task_id):
@@ -303,7 +309,8 @@ def dataset_subtab(ctx, tasks) -> None:
                                        elem_id=f"{api}_results")
                 files = gr.File(label=tr("Downloads: inputs and outputs"), file_count="multiple",
                                 interactive=False, height=200, elem_id=f"{api}_files")
-        code = gr.Code(language="python", label=tr("Code (transformers 5)"), interactive=False, max_lines=40,
+        code = gr.Code("# " + tr("Press Run: the code that runs the task over every row shows here."),
+                       language="python", label=tr("Code (transformers 5)"), interactive=False, max_lines=40,
                        elem_id=f"{api}_code")
 
     def fail(err: UserError, lang: str):
@@ -336,12 +343,12 @@ def dataset_subtab(ctx, tasks) -> None:
         refs = [c for c in names if c != main]
         ref_guess = next((c for c in refs if c.lower() in ("reference", "transcript", "transcription", "sentence",
                                                              "text", "label_text")), None)
-        return (value, gr.update(choices=names, value=main),
+        return (gr.update(value=value, visible=True), gr.update(visible=False), gr.update(choices=names, value=main),
                 gr.update(choices=["", *refs], value=ref_guess if tab == "audio" else ""))
 
     takes_request(look, ["task", "upload", "dataset", "config", "split"])
     gr.on([upload.upload, typed.submit, split.submit, config.submit], look, [task_pick, upload, typed, config, split],
-          [preview, column, reference], api_visibility="private", preprocess=False, concurrency_limit=2,
+          [preview, hint, column, reference], api_visibility="private", preprocess=False, concurrency_limit=2,
           show_progress="minimal")
 
     def go(task_id, model_id, given, dataset, config_, split_, column_, reference_, limit_, batch_, params_,

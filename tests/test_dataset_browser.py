@@ -76,11 +76,14 @@ def test_browser_runs_a_csv_watches_progress_and_downloads_the_rows(page, base_u
     page.get_by_role("tab", name="Text", exact=True).click()
     page.locator("#task_dataset_text-button").click()
     panel = page.locator("#task_dataset_text")
+    expect_empty_panel(page, "Choose a file or a dataset")
+    shoot(page, "dataset_text_empty")
     model = page.locator("#dataset_text_model input")
     model.fill(str(tiny["bert-seqcls"]))
     model.press("Enter")
     page.locator("#dataset_text_upload input[type=file]").set_input_files(str(reviews))
     expect(page.locator("#dataset_text_preview")).to_contain_text("review (string)", timeout=30_000)
+    expect(page.locator("#dataset_text_hint")).to_be_hidden()
     expect(page.locator("#dataset_text_column input")).to_have_value("review")
     expect(panel).to_contain_text("top_k")  # the task's own parameters, drawn from its fields
     page.locator("#dataset_text_batch_size input[type=number]").fill("2")
@@ -105,6 +108,15 @@ def test_browser_runs_a_csv_watches_progress_and_downloads_the_rows(page, base_u
     rows = downloaded_csv(page)
     assert len(rows) == ROWS and rows[-1]["review"] == f"A {WORDS[(ROWS - 1) % 10]} {WORDS[((ROWS - 1) * 7) % 10]} number {ROWS - 1}."
     assert all(json.loads(r["output"])[0]["label"] in ("NEGATIVE", "POSITIVE") and not r["error"] for r in rows)
+
+
+def expect_empty_panel(page, hint: str) -> None:
+    """Before a file is chosen: a hint line, no table (gradio's headers 1 2 3) and no raw {..} parameter box."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#dataset_text_hint")).to_contain_text(hint, timeout=30_000)
+    expect(page.locator("#dataset_text_preview")).to_be_hidden()
+    expect(page.locator("#dataset_text_params")).to_be_hidden()
 
 
 def downloaded_csv(page) -> list[dict]:
@@ -162,6 +174,8 @@ def test_browser_korean_dataset_panel(browser, base_url, tiny, reviews, shoot):
         page.get_by_role("tab", name="데이터셋", exact=True).click()
         panel = page.locator("#task_dataset_text")
         expect(panel).to_contain_text("입력 열")
+        expect_empty_panel(page, "파일이나 데이터셋을 고르세요")
+        shoot(page, "dataset_text_empty_ko")
         model = page.locator("#dataset_text_model input")
         model.fill(str(tiny["bert-seqcls"]))
         model.press("Enter")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.test_train_tab import ROWS, write_csv
+from tests.test_train_tab import ROWS, expect_empty_tab, write_csv
 
 pytestmark = pytest.mark.browser
 
@@ -19,14 +19,16 @@ def reviews(tmp_path_factory) -> str:
 
 
 def train_in_page(page, base_url, reviews, model: str, name: str, tab: str, labels_line: str, epochs: int,
-                  batch: int = 4, press: bool = True) -> None:
+                  batch: int = 4, press: bool = True, before=None) -> None:
     """Open the Train tab, upload the rows, set the model, name and epochs, and press Train (unless `press` is
-    False: the caller presses it)."""
+    False: the caller presses it). before(page): called on the tab before the upload."""
     from playwright.sync_api import expect
 
     page.goto(base_url)
     expect(page.get_by_role("tab").first).to_be_visible(timeout=90_000)  # a worker may be starting
     page.get_by_role("tab", name=tab, exact=True).click()
+    if before is not None:
+        before(page)
     page.locator("#train_data_file input[type=file]").set_input_files(reviews)
     expect(page.locator("#train_labels")).to_contain_text(labels_line, timeout=30_000)
     expect(page.locator("#train_preview")).to_contain_text("what a wonderful, lovely film")
@@ -49,12 +51,15 @@ def test_train_then_use_the_model_in_the_text_tab(page, browser, base_url, tiny,
 
     # Both pages are filled in first, so the Korean Train press lands while the English run (10 epochs) is still
     # being prepared or trained, however fast the machine trains the tiny model.
+    def empty(hint: str, name: str):
+        return lambda p: (expect_empty_tab(p, hint), shoot(p, name))
+
     train_in_page(page, base_url, reviews, str(tiny["bert-base"]), "browser-reviews", "Train", "2 labels", 10,
-                  batch=2, press=False)
+                  batch=2, press=False, before=empty("Upload a file or name a dataset", "train_empty_en"))
     korean = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 1000}).new_page()
     try:
         train_in_page(korean, base_url, reviews, str(tiny["bert-base"]), "browser-reviews-ko", "학습", "레이블 2개", 1,
-                      press=False)
+                      press=False, before=empty("파일을 올리거나 데이터셋 이름을 적으세요", "train_empty_ko"))
         page.locator("#train_button").click()
         expect(page.locator("#train_progress")).to_contain_text(re.compile("Queued|Waiting|Preparing|Training"),
                                                                 timeout=30_000)
@@ -71,7 +76,7 @@ def test_train_then_use_the_model_in_the_text_tab(page, browser, base_url, tiny,
         expect(confusion).to_contain_text("predicted")
         expect(curve).to_contain_text("eval accuracy")
         expect(page.locator("#train_summary")).to_contain_text("macro-F1")
-        expect(page.locator("#train_summary")).to_contain_text("browser-reviews")
+        expect(page.locator("#train_summary")).to_contain_text("browser-reviews (local)")
         expect(page.locator("#train_code")).to_contain_text("train_test_split")
         shoot(page, "train_done")
 

@@ -224,24 +224,13 @@ def test_training_switched_off_says_so(settings, manager):
     assert not demo.fns
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("locale, tab, hint", [("en-US", "Train", "Upload a file or name a dataset"),
-                                               ("ko-KR", "학습", "파일을 올리거나 데이터셋 이름을 적으세요")])
-def test_the_tab_before_any_data(browser, base_url, shoot, locale, tab, hint):
-    """Before data is chosen: the hint line, no empty preview table (gradio's headers 1 2 3), no raw JSON box,
-    no result yet."""
+
+def expect_empty_tab(page, hint: str) -> None:
+    """The tab before data is chosen (tests/test_train_browser.py, both languages): the hint line, no empty
+    preview table (gradio's headers 1 2 3), no raw JSON box, no result yet."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(base_url)
-        expect(page.get_by_role("tab").first).to_be_visible(timeout=90_000)
-        page.get_by_role("tab", name=tab, exact=True).click()
-        expect(page.locator("#train_labels")).to_contain_text(hint)
-        for hidden in ("#train_preview", "#train_raw", "#train_wrong"):
-            expect(page.locator(hidden)).to_be_hidden()
-        expect(page.locator("#train_button")).to_be_visible()
-        shoot(page, f"train_empty_{locale[:2]}")
-    finally:
-        context.close()
+    expect(page.locator("#train_labels")).to_contain_text(hint)
+    for hidden in ("#train_preview", "#train_raw", "#train_wrong"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator("#train_summary")).to_have_text("")

@@ -145,7 +145,7 @@ def build_tab(ctx) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
             data_file = widget(ctx, form, "data_file", file_types=[".csv", ".tsv", ".jsonl", ".json", ".parquet"],
-                               height=120)
+                               height=150)
             with gr.Row():
                 dataset = widget(ctx, form, "dataset", scale=3)
                 split = widget(ctx, form, "split", scale=1, min_width=90)
@@ -158,7 +158,7 @@ def build_tab(ctx) -> None:
                                            allow_custom_value=True, elem_id="train_label_column")
             with gr.Row():
                 eval_file = widget(ctx, form, "eval_file", file_types=[".csv", ".tsv", ".jsonl", ".json", ".parquet"],
-                                   height=130)
+                                   height=150)
                 with gr.Column(min_width=160):
                     eval_split = widget(ctx, form, "eval_split")
                     eval_percent = widget(ctx, form, "eval_percent")
@@ -192,8 +192,9 @@ def build_tab(ctx) -> None:
             summary = gr.Markdown(elem_id="train_summary")
             wrong = gr.Dataframe(headers=list(views.WRONG_HEADERS), label=tr("Eval rows it got wrong"),
                                  interactive=False, wrap=True, max_height=300, visible=False, elem_id="train_wrong")
-    code = gr.Code(language="python", label=tr("Code (transformers 5): the whole training script"),
-                   interactive=False, max_lines=40, elem_id="train_code")
+    code = gr.Code("# " + tr("Press Train: the whole script of the run shows here."), language="python",
+                   label=tr("Code (transformers 5): the whole training script"), interactive=False, max_lines=40,
+                   elem_id="train_code")
     raw = gr.JSON(label=tr("Raw status"), visible=False, elem_id="train_raw")  # the API's answer; the page draws it
     timer = gr.Timer(POLL_SECONDS, active=False)
 
