@@ -56,6 +56,7 @@ def install() -> bool:
         _argspecs_once()
         _schemas_once()
         _server_fns_once()
+        _styler_when_pandas_has_one()
         _lazy_config_and_app()
         _config_once_in_launch()
         _pages_cached()
@@ -215,6 +216,75 @@ def _server_fns_once() -> None:
     wrapper._args_once = True
     wrapper.original = fn
     base.Component.__init__ = wrapper
+
+
+STYLER_IMPORT = "from pandas.io.formats.style import Styler\n"
+STYLER_METHODS = ("is_empty", "get_headers", "get_cell_data", "get_metadata", "postprocess", "set_auto_datatype")
+
+
+class _NoStyler:
+    """Stands for pandas' Styler while its module is not imported: then no value is a Styler."""
+
+
+def _styler():
+    import sys
+
+    module = sys.modules.get("pandas.io.formats.style")
+    return module.Styler if module is not None else _NoStyler
+
+
+def _styler_when_pandas_has_one() -> None:
+    """gr.Dataframe's methods import pandas' Styler to ask `isinstance(value, Styler)`: the first table built
+    imports pandas.io.formats.style, which compiles its jinja2 templates (~0.12 s, a page no one asked for).
+    A Styler value exists only once that module is imported, so the same methods (gradio's source, that import
+    replaced) ask it only then."""
+    from gradio.components import dataframe
+
+    for name in STYLER_METHODS:
+        _rewrite_method(dataframe.Dataframe, name, STYLER_IMPORT, "Styler = _startup_styler()\n",
+                        {"_startup_styler": _styler})
+
+
+def _rewrite_method(cls: type, name: str, old: str, new: str, names: dict) -> bool:
+    """cls.name recompiled from gradio's source with the statement `old` (found once) replaced by `new`, in its
+    module's globals plus `names`; False (left as it is) when the source is not as expected."""
+    import __future__
+
+    import sys
+    import textwrap
+    import types
+
+    attr = cls.__dict__.get(name)
+    fn = getattr(attr, "__func__", attr)
+    if not inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
+        return False
+    source = textwrap.dedent(inspect.getsource(fn))
+    lines = [line for line in source.splitlines(keepends=True) if line.strip() == old.strip()]
+    if len(lines) != 1:
+        return False
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+    source = source.replace(lines[0], indent + new)
+    first = fn.__code__.co_firstlineno  # (its first decorator's line): tracebacks keep pointing at gradio's lines
+    body = f"class {cls.__name__}:\n" + textwrap.indent(source, "    ")  # private names mangled as in cls
+    flags = fn.__code__.co_flags & __future__.annotations.compiler_flag
+    code = compile("\n" * max(first - 2, 0) + body, inspect.getsourcefile(fn), "exec", flags=flags,
+                   dont_inherit=True)
+    space: dict = {}
+    module = sys.modules[cls.__module__]
+    exec(code, dict(vars(module)), space)  # noqa: S102 (gradio's own source)
+    made = space[cls.__name__].__dict__[name]
+    compiled = getattr(made, "__func__", made)
+    if compiled.__code__.co_freevars != fn.__code__.co_freevars:
+        return False
+    globals_ = module.__dict__
+    for key, value in names.items():
+        globals_.setdefault(key, value)
+    function = types.FunctionType(compiled.__code__, globals_, fn.__name__, fn.__defaults__, fn.__closure__)
+    function.__kwdefaults__, function.__annotations__ = fn.__kwdefaults__, fn.__annotations__
+    function.__qualname__, function.__module__, function.__doc__ = fn.__qualname__, fn.__module__, fn.__doc__
+    function.original = fn
+    setattr(cls, name, staticmethod(function) if isinstance(attr, staticmethod) else function)
+    return True
 
 
 # ---- per app -----------------------------------------------------------------------------------------------

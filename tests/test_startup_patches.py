@@ -50,7 +50,8 @@ try:
     print(json.dumps({"patched": type(gr.Blocks.__dict__.get("config")).__name__,
                       "exited": plain(exited), "config": plain(demo.config), "api": demo.get_api_info(),
                       "routes": sorted(getattr(r, "path", type(r).__name__) for r in demo.server_app.routes),
-                      "blocks": blocks, "served": served, "pages": pages}, default=lambda o: type(o).__name__))
+                      "blocks": blocks, "served": served, "pages": pages,
+                      "styler": "pandas.io.formats.style" in sys.modules}, default=lambda o: type(o).__name__))
 finally:
     demo.close()
 """
@@ -81,6 +82,7 @@ def test_the_app_is_built_and_served_as_gradio_builds_it(builds):
     assert gradio["pages"] == [] and len(pages) == 4 and pages[-1] is True
     assert all(made and again for made, again, *_ in pages[:3]), pages
     assert pages[0][2:] == [0, 0] and pages[1][2] > 10 and pages[2][3] > 10  # file URLs under each root
+    assert gradio["styler"] and not patched["styler"]  # its tables built without importing pandas' Styler
     # HEAD / (launch's localhost check) is answered without the page, GET / serves it
     assert patched["served"] == gradio["served"] == [200, "text/html; charset=utf-8", 200, True]
 
@@ -119,6 +121,34 @@ def test_per_block_patches_equal_gradio():
     slider = gr.Slider(0, 10, 3, step=1, render=False)  # positional arguments named as gradio names them
     assert slider.constructor_args == {"minimum": 0, "maximum": 10, "value": 3, "step": 1, "render": False}
     assert type(slider).__init__._args_once
+
+
+def test_dataframe_methods_equal_gradio():
+    import numpy as np
+    import pandas as pd
+    from gradio.components.dataframe import Dataframe
+
+    import core.ui  # noqa: F401
+
+    frame = pd.DataFrame({"n": [1, 2], "s": ["x", "y"], "f": [0.5, 1.5]})
+    values = [None, [], [[]], [[1, "a"]], {"data": [[1]], "headers": ["h"]}, {"data": []}, np.array([[1, 2]]),
+              np.array([]), frame, frame.iloc[:0], frame.style.highlight_max(color="yellow")]
+    def outcome(fn, args, table):
+        try:
+            result = fn(*args)
+        except Exception as exc:  # noqa: BLE001 (gradio's own error is part of its result)
+            result = (type(exc).__name__, str(exc))
+        return repr(result), table.datatype
+
+    for interactive in (False, True):
+        table = Dataframe(headers=["n", "s", "f"], interactive=interactive, render=False)
+        for name in ("is_empty", "get_headers", "get_cell_data", "get_metadata", "postprocess", "set_auto_datatype"):
+            attr = Dataframe.__dict__[name]
+            fn = getattr(attr, "__func__", attr)
+            assert fn.original is not fn, name
+            for value in values:
+                args = (value,) if isinstance(attr, staticmethod) else (table, value)
+                assert outcome(fn, args, table) == outcome(fn.original, args, table), (name, value)
 
 
 def test_a_blocks_config_and_app_are_made_when_read():
