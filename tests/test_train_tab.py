@@ -151,6 +151,23 @@ def test_train_a_tiny_model_then_use_it(client, app, tiny, tiny_root, data_csv):
     assert {c["label"] for c in label["confidences"]} == {"neg", "pos"}
 
 
+def test_the_script_names_a_dataset_folder_and_the_base_model_by_their_names(tiny, tmp_path):
+    """A typed save_to_disk folder and a local base model: the Code panel names both folders, never their paths."""
+    import datasets
+
+    from core import training
+    from demos.train.tab import script_names
+
+    texts, labels = zip(*ROWS)
+    rows = datasets.Dataset.from_dict({"text": list(texts), "label": list(labels)})
+    datasets.DatasetDict({"train": rows}).save_to_disk(tmp_path / "reviews-ds")
+    data = training.prepare_data(str(tmp_path / "reviews-ds"), eval_percent=25, seed=3)
+    job = {"data": data.spec["data"], "eval": None, "model": str(tiny["bert-base"])}
+    script = training.training_script(job["model"], data, {}, "mine", names=script_names(job, {}))
+    assert 'load_from_disk("reviews-ds")["train"]' in script and 'MODEL = "bert-base"' in script
+    assert str(tmp_path) not in script and str(tiny["bert-base"]) not in script
+
+
 def test_status_of_an_unknown_job_is_one_line(client):
     from gradio_client.exceptions import AppError
 
