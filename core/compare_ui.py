@@ -263,7 +263,7 @@ def _card(c: Compared, render: Callable, lang: str, meta: dict) -> str:
     line = translate("{parameters} parameters · load {load} · inference {seconds} s", lang).format(
         parameters=count(meta["parameters"]), load=translate(str(meta["load"]), lang),
         seconds=meta["inference_seconds"])
-    return (f"<div class='cmp-card'><h4 title='{_e(c.model)}'>{_e(short(c.model))}</h4>"
+    return (f"<div class='cmp-card'><h4 title='{_e(short(c.model))}'>{_e(short(c.model))}</h4>"
             f"<div class='cmp-meta'>{_e(line)}</div>{body}{notes}</div>")
 
 
