@@ -259,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         return dataset_command(tabs, manager, args.task, args.model, args.param, dataset=args.dataset,
                                split=args.split, config=args.config, column=args.column, batch_size=args.batch_size,
                                limit=args.limit, output=args.output, reference=args.reference, raw_input=args.input)
-    return run_command(tabs, manager, args.task, args.input, args.model, args.param, args.show)
+    from core.gradio_startup import few_collections
+
+    with few_collections(freeze=False):  # one run: importing torch and transformers is most of it
+        return run_command(tabs, manager, args.task, args.input, args.model, args.param, args.show)
 
 
 def quietly(argv: list[str] | None = None) -> int:
