@@ -37,3 +37,12 @@ def meet(manager, threads, timeout: float = 20) -> None:
     while manager.batcher.waiting() + sum(not t.is_alive() for t in threads) < len(threads):
         assert time.monotonic() < end, "the requests never met"
         time.sleep(0.01)
+
+
+def two_at_a_time(*calls) -> list:
+    """Each call's result, in order, two calls running at once: for CLI subprocesses, which spend seconds each
+    importing torch and loading a model while the test process only waits (the CI machine has two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda call: call(), calls))

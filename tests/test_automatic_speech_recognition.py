@@ -17,6 +17,7 @@ from core.errors import UserError
 from core.jsonable import jsonable
 from demos.audio.automatic_speech_recognition import TASK as ASR
 from tests.audio_files import SENTENCE, run_code, shared_speech_files, word_error_rate
+from tests.concurrency import two_at_a_time
 from tests.conftest import ROOT
 from tests.v4 import audio, run_v4, v4_folder
 
@@ -350,11 +351,11 @@ def cli(settings):
 
 
 def test_cli_transcribes_and_fails_cleanly(cli, whisper, tiny, speech):
-    ok = cli(str(speech["mp3"]), "--model", whisper, "--param", "return_timestamps=segments")
+    ok, bad = two_at_a_time(lambda: cli(str(speech["mp3"]), "--model", whisper, "--param", "return_timestamps=segments"),
+                            lambda: cli(str(speech["text"]), "--model", str(tiny["wav2vec2-ctc"])))
     assert ok.returncode == 0, ok.stderr
     out = json.loads(ok.stdout)
     assert word_error_rate(SENTENCE, out["text"]) < 0.2 and out["chunks"]
-    bad = cli(str(speech["text"]), "--model", str(tiny["wav2vec2-ctc"]))
     assert bad.returncode == 2
     lines = [line for line in bad.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, bad.stderr  # a text file named .mp3: no decoder noise, no traceback
@@ -362,13 +363,16 @@ def test_cli_transcribes_and_fails_cleanly(cli, whisper, tiny, speech):
 
 
 def test_cli_return_timestamps_true_false_word(cli, whisper, speech):
-    for value, chunks in (("true", True), ("false", False)):
-        done = cli(str(speech["wav16"]), "--model", whisper, "--param", f"return_timestamps={value}")
+    wav = str(speech["wav16"])
+    true, false, words, bad = two_at_a_time(
+        lambda: cli(wav, "--model", whisper, "--param", "return_timestamps=true"),
+        lambda: cli(wav, "--model", whisper, "--param", "return_timestamps=false"),
+        lambda: cli(wav, "--model", whisper, "--param", "return_timestamps=word", "--param", "language="),
+        lambda: cli(wav, "--model", whisper, "--param", "chunk_length_s=1e400"))
+    for done, chunks in ((true, True), (false, False)):
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout)
         assert word_error_rate(SENTENCE, out["text"]) < 0.2 and bool(out.get("chunks")) == chunks
-    words = cli(str(speech["wav16"]), "--model", whisper, "--param", "return_timestamps=word", "--param", "language=")
     assert words.returncode == 0, words.stderr
     assert len(json.loads(words.stdout)["chunks"]) >= 7
-    bad = cli(str(speech["wav16"]), "--model", whisper, "--param", "chunk_length_s=1e400")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "chunk_length_s" in bad.stderr

@@ -16,6 +16,7 @@ from demos.tokenizer import anatomy, tokenize, view
 from demos.tokenizer.common import VIEW_LIMIT
 from demos.tokenizer.decode import TASK as DECODE
 from demos.tokenizer.tokenize import MAX_LENGTH, TASK
+from tests.concurrency import two_at_a_time
 from tests.test_tokenizer import (
     ALGORITHMS,
     BATCH,
@@ -238,20 +239,21 @@ def test_endpoint(client, folder, reference):
 
 def test_cli_prints_the_encoding_and_fails_in_one_line(folder, reference):
     text = "토크나이저는 문장을 토큰으로 나눕니다."
-    out = cli("run", "tokenize", text, "--model", folder(BPE))
+    out, bad, ok = two_at_a_time(
+        lambda: cli("run", "tokenize", text, "--model", folder(BPE)),
+        lambda: cli("run", "tokenize", "a\nbb bb bb", "--model", folder(BPE), "--param", "return_tensors=pt"),
+        # transformers' argument values, and the notes on stderr
+        lambda: cli("run", "tokenize", "안녕", "--model", folder(WORDPIECE), "--param", "padding=True",
+                    "--param", "return_tensors=None"))
     assert out.returncode == 0, out.stderr
     printed = json.loads(out.stdout)
     enc = reference(BPE)(text, return_offsets_mapping=True)
     assert printed["input_ids"] == enc["input_ids"] and printed["tokens"] == enc.tokens()
     assert printed["offset_mapping"] == [list(o) for o in enc["offset_mapping"]]
 
-    bad = cli("run", "tokenize", "a\nbb bb bb", "--model", folder(BPE), "--param", "return_tensors=pt")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().count("\n") == 0 and "padding" in bad.stderr
 
-    # transformers' argument values, and the notes on stderr
-    ok = cli("run", "tokenize", "안녕", "--model", folder(WORDPIECE), "--param", "padding=True",
-             "--param", "return_tensors=None")
     assert ok.returncode == 0, ok.stderr
     assert "note: " in ok.stderr and "jamo" in ok.stderr
 
