@@ -118,6 +118,18 @@ def test_per_block_patches_equal_gradio():
                                         if callable(getattr(component, name))
                                         and getattr(getattr(component, name), "_is_server_fn", False)]
     assert gr.FileExplorer(render=False).server_fns and gr.components.Component.__init__.original
+    block_config = gr.blocks.Block.get_config
+    with gr.Blocks():  # each block's config as gradio's own Block.get_config makes it (through the subclasses)
+        made = [gr.Dataframe(headers=["a"], render=True), gr.Gallery(), gr.Dropdown(["x"], value="x", info="i"),
+                gr.Accordion("A", open=False), gr.Button("B", variant="primary"), gr.Code(language="python"),
+                gr.Dataset(components=[gr.Textbox(render=False)], samples=[["s"]])]
+    for block in made:
+        ours = block.get_config()
+        gr.blocks.Block.get_config = block_config.original
+        try:
+            assert ours == block.get_config(), type(block).__name__
+        finally:
+            gr.blocks.Block.get_config = block_config
     slider = gr.Slider(0, 10, 3, step=1, render=False)  # positional arguments named as gradio names them
     assert slider.constructor_args == {"minimum": 0, "maximum": 10, "value": 3, "step": 1, "render": False}
     assert type(slider).__init__._args_once
