@@ -1,19 +1,22 @@
 """The differential layer's oracle: the real transformers 4.x pipelines, run in a subprocess beside the app.
 
 `scripts/setup.sh --dev` installs each release of requirements-oracle.txt into `.oracle/<folder>` (never into
-.venv); `run_v4(cases)` runs a batch of pipeline calls there (tests/v4_driver.py) and returns their outputs.
+.venv); `run_v4(cases)` runs a batch of pipeline calls there (tests/v4_driver.py, one process per release for the
+session) and returns their outputs.
 `v4_folder(folder)` is a copy of a model folder saved by 5.x with the few JSON fixes 4.x needs to load it.
 A missing oracle is a failure, not a skip: the differential tests are part of CI.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,16 +45,60 @@ def run_v4(cases: list[dict], version: str = LATEST) -> list:
 
 def run_v4_raw(cases: list[dict], version: str = LATEST) -> list[dict]:
     """Like run_v4, but a case's 4.x error comes back as {"error": ...} instead of failing."""
+    proc = _driver(version)
+    log = proc.stderr
+    log.seek(0, os.SEEK_END)
+    start = log.tell()
+    timer = threading.Timer(900, proc.kill)
+    timer.start()
+    try:
+        proc.stdin.write(json.dumps(cases) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+    except OSError:
+        line = ""
+    finally:
+        timer.cancel()
+    if not line:
+        proc.kill()
+        proc.wait()
+        _DRIVERS.pop(version, None)
+        log.seek(start)
+        pytest.fail(f"transformers {version} driver crashed:\n{log.read()[-4000:]}")
+    answer = json.loads(line)
+    assert answer["version"] == version, f"the oracle imported transformers {answer['version']}, not {version}"
+    return answer["results"]
+
+
+_DRIVERS: dict[str, subprocess.Popen] = {}
+
+
+def _driver(version: str) -> subprocess.Popen:
+    """The session's tests/v4_driver.py --serve process for a release (started at its first batch): each test
+    module's batch used to start one, paying ~5-10 s of torch and transformers imports each time."""
+    proc = _DRIVERS.get(version)
+    if proc is not None and proc.poll() is None:
+        return proc
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(oracle_dir(version)), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                TRANSFORMERS_VERBOSITY="error", TOKENIZERS_PARALLELISM="false")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "v4_driver.py")], input=json.dumps(cases),
-                          capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(), timeout=900)
-    if proc.returncode != 0:
-        pytest.fail(f"transformers {version} driver crashed:\n{proc.stderr[-4000:]}")
-    answer = json.loads(proc.stdout)
-    assert answer["version"] == version, f"the oracle imported transformers {answer['version']}, not {version}"
-    return answer["results"]
+    log = tempfile.TemporaryFile("w+", encoding="utf-8")  # a file, not a pipe: 4.x's warnings never block it
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "v4_driver.py"), "--serve"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+                            cwd=tempfile.gettempdir())
+    proc.stderr = log  # read back when the driver dies
+    _DRIVERS[version] = proc
+    return proc
+
+
+@atexit.register
+def _stop_drivers() -> None:
+    for proc in _DRIVERS.values():
+        try:
+            proc.stdin.close()  # the driver's loop ends
+            proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
 
 
 _COPIES: dict[tuple[str, str], Path] = {}

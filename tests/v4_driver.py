@@ -1,6 +1,7 @@
 """Runs transformers 4.x pipelines for tests/v4.py, in a subprocess whose PYTHONPATH starts at an oracle folder.
 
-Reads a JSON list of cases on stdin and writes one JSON result per case on stdout. A case is
+Reads a JSON list of cases on stdin and writes one JSON result per case on stdout (with --serve: one list per
+line, until stdin closes). A case is
 {"task", "model", "init": {...}, "inputs": ..., "call": {...}, "generation": {...}}. Tagged inputs:
 {"$image": path} (PIL image), {"$audio": path.npy, "sampling_rate": sr} (the 4.x raw-audio dict),
 {"$table": {column: [cells]}} (pandas DataFrame), {"$npy": path} (numpy array). Outputs come back plain:
@@ -57,13 +58,11 @@ def encode(value):
     return value
 
 
-def main() -> None:
+def run_cases(cases: list[dict]) -> list[dict]:
+    """One result per case; the pipelines are made anew for each batch, as in a process of its own."""
     import torch
     import transformers
 
-    torch.set_num_threads(1)
-    transformers.logging.set_verbosity_error()
-    cases = json.load(sys.stdin)
     pipes: dict[str, object] = {}
     results = []
     for case in cases:
@@ -83,7 +82,26 @@ def main() -> None:
             results.append({"output": encode(out)})
         except Exception as exc:  # noqa: BLE001 - the test shows what 4.x raised
             results.append({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
-    json.dump({"version": transformers.__version__, "results": results}, sys.stdout)
+    return results
+
+
+def main() -> None:
+    """One batch on stdin, its answer on stdout; with --serve, one batch per line and one answer per line, until
+    stdin closes (tests/v4.py keeps one such process per release for the session: the imports are paid once)."""
+    import torch
+    import transformers
+
+    torch.set_num_threads(1)
+    transformers.logging.set_verbosity_error()
+    if "--serve" not in sys.argv[1:]:
+        json.dump({"version": transformers.__version__, "results": run_cases(json.load(sys.stdin))}, sys.stdout)
+        return
+    answers, sys.stdout = sys.stdout, sys.stderr  # anything 4.x prints stays out of the answers
+    for line in sys.stdin:
+        if line.strip():
+            results = run_cases(json.loads(line))
+            answers.write(json.dumps({"version": transformers.__version__, "results": results}) + "\n")
+            answers.flush()
 
 
 if __name__ == "__main__":
