@@ -7,6 +7,8 @@ argument spec each time it builds one, and computes each data model's JSON schem
 Per app: the Blocks builds its server app when created and again when its `with` ends, and computes the
 page's config twice there and twice more in launch(), though launch() builds the server app that serves; the
 config and app of a `with` are made when first read now, and launch() computes the config once.
+Per page load: gradio rebuilds the whole page for each GET /; PageCache makes it once per root URL and user.
+Besides the patches, few_collections() keeps Python's cycle collector out of the way while the app starts.
 """
 
 from __future__ import annotations
