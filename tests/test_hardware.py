@@ -107,8 +107,17 @@ def drive(spaces_dir: Path, pack_dir: Path, *extra: str, zero_gpu: bool) -> dict
 
 
 @pytest.fixture(scope="module")
-def off(spaces_dir, pack_dir) -> dict:
-    return drive(spaces_dir, pack_dir, "call", zero_gpu=False)
+def drives(spaces_dir, pack_dir) -> list[dict]:
+    """[off a Space, on ZeroGPU]: the two driver processes, side by side."""
+    from tests.concurrency import two_at_a_time
+
+    return two_at_a_time(lambda: drive(spaces_dir, pack_dir, "call", zero_gpu=False),
+                         lambda: drive(spaces_dir, pack_dir, "call", zero_gpu=True))
+
+
+@pytest.fixture(scope="module")
+def off(drives) -> dict:
+    return drives[0]
 
 
 def untimed(value):
@@ -137,8 +146,8 @@ def test_off_a_space_nothing_changes(monkeypatch, off):
     assert out["settings"]["max_batch"] == Settings().max_batch and out["settings"]["device"] == "auto"
 
 
-def test_on_zero_gpu_every_task_event_runs_under_spaces_gpu(spaces_dir, pack_dir, off):
-    out = drive(spaces_dir, pack_dir, "call", zero_gpu=True)
+def test_on_zero_gpu_every_task_event_runs_under_spaces_gpu(drives, off):
+    out = drives[1]
     assert out["before"] == {"torch": False, "spaces": False}
     assert out["after_prepare"] == {"torch": True, "spaces": True}  # spaces imported torch itself, patched
     assert out["cuda"] is True  # ZeroGPU's patched torch in the main process, on this CPU-only machine
