@@ -200,6 +200,19 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def umap_compiled_on_the_other_core():
+    """`import umap` compiles pynndescent's numba functions (15-40 s in a fresh venv) and caches them on disk; a
+    process started with the session does that on the second core, idle while tests run one at a time, so the
+    UMAP tests later load the cache. What they run and check is unchanged (a cold cache only costs time)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import umap"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    yield
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
     """The test process runs torch on one thread, as tests/v4_driver.py does, set before any model or batcher
     thread exists (a thread keeps the count it started with): other thread counts sum floats in another order,
