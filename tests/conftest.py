@@ -213,6 +213,16 @@ def umap_compiled_on_the_other_core():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def v4_driver_started(request):
+    """When the session has differential tests, the 4.x driver starts with it (tests/v4.py keeps it), so its
+    imports run on the second core before the first v4 test asks."""
+    if any(item.get_closest_marker("v4") for item in request.session.items):
+        from tests import v4
+
+        v4.start()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
     """The test process runs torch on one thread, as tests/v4_driver.py does, set before any model or batcher
     thread exists (a thread keeps the count it started with): other thread counts sum floats in another order,
