@@ -111,10 +111,10 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def table_value(rows: list[dict], columns: list[str]) -> dict:
-    """The results table, newest row first: the row number, the input column(s), the output (shortened), the
-    error."""
-    headers = ["#", *columns, "output", "error"]
+def table_value(rows: list[dict], columns: list[str], lang: str = "en") -> dict:
+    """The results table, newest row first: the row number, the input column(s) under their own names, the
+    output (shortened) and the error, those two headed in lang (the exported files keep `output` / `error`)."""
+    headers = ["#", *columns, translate("output", lang), translate("error", lang)]
     return {"headers": headers,
             "data": [[r["#"], *(_short(r.get(c, "")) for c in columns), _short(r.get("output")) if r.get("output")
                       is not None else "", r.get("error") or ""] for r in reversed(rows)]}
@@ -440,7 +440,7 @@ def dataset_subtab(ctx, tasks) -> None:
             total = min(total, limit) if total is not None else limit
         nothing = gr.skip()
         yield {bar: progress_html(0, total, 0.0, None, 0, lang), code: snippet, summary: "", files: None,
-               results: table_value([], shown_cols), chart: gr.update(visible=False), gallery: gr.update(visible=False)}
+               results: table_value([], shown_cols, lang), chart: gr.update(visible=False), gallery: gr.update(visible=False)}
         finished = None
         try:
             while finished is None:
@@ -460,7 +460,7 @@ def dataset_subtab(ctx, tasks) -> None:
                         item = None
                 if p is not None:
                     yield {bar: progress_html(p.done, p.total, p.items_per_s, p.eta_s, p.failed, lang),
-                           results: table_value(list(last), shown_cols), code: nothing, summary: nothing,
+                           results: table_value(list(last), shown_cols, lang), code: nothing, summary: nothing,
                            files: nothing, chart: nothing, gallery: nothing}
         finally:
             cancel_event.set()  # the page went away (or the run ended): stop the worker at its next chunk
@@ -483,7 +483,7 @@ def dataset_subtab(ctx, tasks) -> None:
         yield {bar: progress_html(done, total if total is not None and state != "done" else done,
                                   done / seconds if seconds else 0.0,
                                   None, run_summary.get("failed", 0), lang, state),
-               results: table_value(list(last), shown_cols), summary: text, code: snippet,
+               results: table_value(list(last), shown_cols, lang), summary: text, code: snippet,
                chart: gr.update(value=data, visible=True, y_lim=[0, int(data["count"].max()) * 1.1],
                                 x_title=translate("Label", lang), y_title=translate("Rows", lang))
                if data is not None else gr.update(visible=False),

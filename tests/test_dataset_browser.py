@@ -185,6 +185,10 @@ def test_browser_korean_dataset_panel(browser, base_url, tiny, reviews, shoot):
         page.locator("#dataset_text_run").click()
         expect(page.locator("#dataset_text_progress")).to_contain_text("완료", timeout=120_000)
         expect(page.locator("#dataset_text_summary")).to_contain_text("40개 행")
+        headers = page.locator("#dataset_text_results thead th")
+        expect(headers.filter(has_text="출력")).to_have_count(1)  # output and error headed in Korean
+        expect(headers.filter(has_text="오류")).to_have_count(1)
+        expect(headers.filter(has_text="review")).to_have_count(1)  # the data's own column keeps its name
         expect(page.locator("#dataset_text_chart").locator("canvas, svg").first).to_be_visible()  # bars drawn
         shoot(page, "dataset_text_ko")
     finally:
