@@ -155,8 +155,12 @@ def v4_cases() -> list[dict]:
         case({}, {}, texts=TEXTS if model != "t5-seq2seq" else TEXTS[1:2])  # T5: 256 new tokens
         case({"num_beams": 1, "max_new_tokens": 12}, {"num_beams": 1, "max_new_tokens": 12})
         case({"min_length": 9, "max_length": 14}, {"min_length": 9, "max_length": 14, "max_new_tokens": None})
+        # T5 without the Korean sentence: its two best beams hold the same tokens in another order ("askask mask"
+        # and "ask maskask", scores -0.0995488 and -0.0995489), so float noise between 4.x's and 5.x's kernels
+        # picks either; three texts still make a full and a partial batch
         case({"num_beams": 3, "max_new_tokens": 10, "batch_size": 2},
-             {"num_beams": 3, "max_new_tokens": 10, "batch_size": 2})
+             {"num_beams": 3, "max_new_tokens": 10, "batch_size": 2},
+             texts=TEXTS if model != "t5-seq2seq" else [TEXTS[0], TEXTS[1], TEXTS[3]])
         case({"max_new_tokens": 8}, {"max_new_tokens": 8, "truncation": True}, texts=[LONG, TEXTS[0]])
     return cases
 

@@ -13,8 +13,10 @@ Stable API (imported by tests/tiny/text.py, audio.py, vision.py, multimodal.py):
 from __future__ import annotations
 
 import json
+import math
 import random
 import string
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -179,8 +181,15 @@ def _unigram(vocab_size: int) -> tuple[tuple[str, float], ...]:
         show_progress=False,
     )
     tok.train_from_iterator(CORPUS, trainer=trainer)
-    vocab = [(piece, float(score)) for piece, score in json.loads(tok.to_str())["model"]["vocab"]]
-    return tuple(vocab)
+    pieces = [piece for piece, _ in json.loads(tok.to_str())["model"]["vocab"] if piece not in SPECIAL_UNIGRAM]
+    # The trainer picks the same pieces every time, but their scores' last digits and the order of equal
+    # scores come from Rust hash maps and change from process to process, so ids, and the tiny models' outputs,
+    # would differ between test sessions. Each piece is scored by how often it occurs in the corpus instead.
+    text = "".join("▁" + unicodedata.normalize("NFKC", line).replace(" ", "▁") for line in CORPUS)
+    total = len(text)
+    scored = sorted(((piece, round(math.log(max(text.count(piece), 0.5) * len(piece) / total), 6))
+                     for piece in pieces), key=lambda item: (-item[1], item[0]))
+    return tuple([(special, 0.0) for special in SPECIAL_UNIGRAM] + scored)
 
 
 def unigram_vocab(vocab_size: int = 300) -> list[tuple[str, float]]:
