@@ -6,6 +6,8 @@ Screenshots: screenshots/first_use_*.png."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from demos.text import text_classification
@@ -112,6 +114,7 @@ def test_decode_and_lookup_examples_come_from_the_chosen_tokenizer(view, app, pa
     words = " ".join(smol.tokenize("I am a boy"))
     expect(page.locator("#task_token_lookup table").first).to_contain_text(words, timeout=60_000)
     page.locator("#task_token_lookup table tbody tr").first.click()
+    expect(page.locator("#token_lookup_tokens").locator("textarea, input").first).to_have_value(re.compile(r"\S"))
     page.locator("#task_token_lookup").get_by_role("button", name=WORDS[lang]["Run"]).click()
     expect(page.locator("#token_lookup_to_ids")).to_contain_text(words.split()[-1], timeout=60_000)
     yes = "yes" if lang == "en" else "예"
@@ -163,6 +166,9 @@ def test_text_classification_examples_fit_the_labels(view, app, tiny, lang, shoo
     expect(table).to_contain_text("A man is eating food.")
     assert "sliced bread" not in table.inner_text()  # no sentiment sentence under an NLI model
     page.locator("#task_text_classification table tbody tr").first.click()
+    # an example's values come from the server when clicked: Run before they arrive would run empty boxes
+    pair = page.locator("#text_classification_text_pair").locator("textarea, input").first
+    expect(pair).to_have_value("A man is eating food.")
     page.locator("#task_text_classification").get_by_role("button", name=WORDS[lang]["Run"]).click()
     expect(page.locator("#text_classification_label")).to_contain_text("entailment", timeout=60_000)
     shoot(page, f"first_use_text_classification_nli_{lang}")
