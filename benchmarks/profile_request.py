@@ -240,6 +240,7 @@ def _runner(demo, api_name: str, inputs: list, request):
 
     anyio.to_thread.run_sync = inline  # gradio's hops to worker threads run here
     block_fn = next(f for f in demo.fns.values() if f.api_name == api_name)
+    inputs = [*inputs, *[None] * (len(block_fn.inputs) - len(inputs))]  # model_2 / model_3 (no comparison)
     request.session_hash = f"profile-{api_name}"
     state = SessionState(demo)  # one per browser session: built on its first request
 
