@@ -238,14 +238,16 @@ def model_picker(ctx: Context, task: TaskSpec, label: str = "Model", *, slot: in
     return picker
 
 
-def result_panels(ctx: Context, task: TaskSpec) -> Panels:
-    """Notes (hidden until a run has some), the Code panel (open), raw JSON and details (collapsed); above
-    them the view a comparison of models is drawn in (hidden until one runs)."""
+def result_panels(ctx: Context, task: TaskSpec, code_hint: str = "") -> Panels:
+    """Notes (hidden until a run has some), the Code panel (open; code_hint, translated, as a comment until
+    the first run), raw JSON and details (collapsed); above them the view a comparison of models is drawn in
+    (hidden until one runs)."""
     from core import compare_ui
 
     compare_ui.view(ctx, task)
     notes = gr.Markdown(visible=False, elem_id=f"{task.api_name}_notes", elem_classes=["run-notes"])
-    code = gr.Code(language="python", label=ctx.tr("Code (transformers 5)"), interactive=False, max_lines=40,
+    code = gr.Code("# " + ctx.tr(code_hint) if code_hint else None, language="python",
+                   label=ctx.tr("Code (transformers 5)"), interactive=False, max_lines=40,
                    elem_id=f"{task.api_name}_code")
     with gr.Accordion(ctx.tr("Raw output (JSON)"), open=False):
         raw = gr.JSON(label=ctx.tr("Raw output"), elem_id=f"{task.api_name}_raw")

@@ -92,6 +92,10 @@ def test_map_similarity_vectors_and_neighbours(page, base_url, pack_dir, shoot):
     text = plot_text(page, "similarity_plot")
     assert "cosine" in text and "[animal] The cat sleeps" in text, text
     shoot(page, "embeddings_similarity")
+    code = page.locator("#similarity_code")
+    expect(code).to_contain_text("press Run in this view for its own code")  # the Map's Run drew the heatmap
+    page.locator("#similarity_run").click()
+    expect(code).to_contain_text("similarity = (unit @ unit.T)", timeout=60_000)
 
     open_view(page, "Vectors")
     expect(page.locator("#embed_summary")).to_contain_text(f"{ROWS} vectors × 384 dimensions")

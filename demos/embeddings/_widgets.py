@@ -26,6 +26,8 @@ from demos.embeddings.examples import EXAMPLE_ENGLISH, EXAMPLE_KOREAN, EXAMPLE_N
 
 KEEP_SECONDS = 6 * 3600
 ROW_TASKS = ("project", "similarity", "embed")  # the views the shared Run button runs (the Map's by default)
+# the Code panel of a view that the Map's Run also draws (its own code shows once its own Run runs)
+SHARED_VIEW_HINT = "The Map's Run draws this view too: press Run in this view for its own code."
 ROW_FIELDS = ("text", "file", "images", "pooling", "layer", "normalize", "batch_size")
 
 
@@ -74,8 +76,8 @@ class PreviewPanels(Panels):
         return values
 
 
-def preview_panels(ctx: Context, task) -> PreviewPanels:
-    made = result_panels(ctx, task)
+def preview_panels(ctx: Context, task, code_hint: str = "") -> PreviewPanels:
+    made = result_panels(ctx, task, code_hint)
     return PreviewPanels(made.notes, made.raw, made.code, made.details)
 
 

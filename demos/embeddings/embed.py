@@ -56,7 +56,7 @@ def build(ctx, shared=None) -> None:
     import gradio as gr
 
     from core.ui import wire
-    from demos.embeddings._widgets import export, full_output, own_rows, preview_panels, row_fields
+    from demos.embeddings._widgets import SHARED_VIEW_HINT, export, full_output, own_rows, preview_panels, row_fields
 
     shared, own = own_rows(ctx, TASK, shared)
     tr = ctx.tr
@@ -66,7 +66,7 @@ def build(ctx, shared=None) -> None:
     files = gr.File(label=tr("Download the embeddings (.npy, .csv)"), file_count="multiple", interactive=False,
                     elem_id="embed_files")
     data = full_output(TASK)
-    panels = preview_panels(ctx, TASK)
+    panels = preview_panels(ctx, TASK, SHARED_VIEW_HINT)
 
     def draw(facts: dict, params: dict) -> dict:
         """The summary, the table and (made on the page's follow-up, see core.ui.wire) the downloads."""

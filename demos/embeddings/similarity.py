@@ -52,14 +52,14 @@ def build(ctx, shared=None) -> None:
 
     from core.ui import wire
     from demos.embeddings import plots
-    from demos.embeddings._widgets import full_output, own_rows, preview_panels, row_fields
+    from demos.embeddings._widgets import SHARED_VIEW_HINT, full_output, own_rows, preview_panels, row_fields
 
     shared, own = own_rows(ctx, TASK, shared)
     gr.Markdown(ctx.tr("Cosine similarity of every pair of rows: 1 = same direction, 0 = unrelated. "
                        "Hover a cell to read both sentences."))
     plot = gr.Plot(label=ctx.tr("Similarity heatmap"), elem_id="similarity_plot")
     data = full_output(TASK)
-    panels = preview_panels(ctx, TASK)
+    panels = preview_panels(ctx, TASK, SHARED_VIEW_HINT)
 
     def draw(facts: dict, params: dict) -> dict:
         matrix, rows = facts["similarity"], facts["rows"]
