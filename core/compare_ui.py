@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,8 +184,80 @@ def _table(headers: list, rows: list) -> str:
     return f"<table><tr>{head}</tr>{body}{more}</table>"
 
 
+def _markdown(text: str) -> str:
+    """A result line's Markdown (bold, code) as HTML, everything else escaped."""
+    out = html.escape(str(text))
+    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return out.replace("\n", "<br>")
+
+
+PLOT_W, PLOT_H, PLOT_PAD = 300, 200, 12
+MAX_POINTS = 2000  # per trace, in a comparison's small plot
+
+
+def _figure(value: Any) -> dict | None:
+    """A plot value (a plotly figure, core's plain Figure or its dict) as {"data": [...], ...}, or None."""
+    for attr in ("to_dict", "to_plotly_json"):
+        if hasattr(value, attr):
+            value = getattr(value, attr)()
+            break
+    return value if isinstance(value, dict) and isinstance(value.get("data"), list) else None
+
+
+def plot_svg(value: Any) -> str:
+    """A small SVG of a figure's 2D scatter traces (one colour per trace, its name in the legend) or of its
+    heatmap; "" for other plots (the first model's plot is drawn in the sub-tab's own widget)."""
+    figure = _figure(value)
+    if figure is None:
+        return ""
+    traces = figure["data"]
+    if any(t.get("type") == "heatmap" and t.get("z") for t in traces):
+        z = next(t["z"] for t in traces if t.get("type") == "heatmap" and t.get("z"))
+        n, m = len(z), max(len(row) for row in z)
+        w, h = PLOT_W / m, PLOT_H / n
+        cells = []
+        for i, row in enumerate(z):
+            for j, v in enumerate(row):
+                v = max(-1.0, min(1.0, float(v if v is not None else 0)))
+                colour = f"rgba(178,24,43,{v:.2f})" if v >= 0 else f"rgba(33,102,172,{-v:.2f})"
+                cells.append(f"<rect x='{j * w:.1f}' y='{i * h:.1f}' width='{w:.1f}' height='{h:.1f}' "
+                             f"fill='{colour}'><title>{i}, {j}: {v:.2f}</title></rect>")
+        return f"<svg class='cmp-plot' viewBox='0 0 {PLOT_W} {PLOT_H}' width='100%'>{''.join(cells)}</svg>"
+    flat = [t for t in traces if t.get("type", "scatter") == "scatter" and t.get("x") and t.get("y")]
+    xs = [float(x) for t in flat for x in t["x"]]
+    ys = [float(y) for t in flat for y in t["y"]]
+    if not xs:
+        return ""
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = (PLOT_W - 2 * PLOT_PAD) / ((x1 - x0) or 1)
+    sy = (PLOT_H - 2 * PLOT_PAD) / ((y1 - y0) or 1)
+    dots, legend = [], []
+    for t in flat:
+        colour = (t.get("marker") or {}).get("color") or "#6366f1"
+        colour = colour if isinstance(colour, str) else "#6366f1"
+        texts = t.get("text") or t.get("hovertext") or []
+        for i, (x, y) in enumerate(zip(t["x"][:MAX_POINTS], t["y"][:MAX_POINTS])):
+            tip = f"<title>{_e(re.sub('<[^>]+>', ' ', str(texts[i])))}</title>" if i < len(texts) else ""
+            cx, cy = PLOT_PAD + (float(x) - x0) * sx, PLOT_H - PLOT_PAD - (float(y) - y0) * sy
+            dots.append(f"<circle cx='{cx:.1f}' cy='{cy:.1f}' r='4' fill='{_e(colour)}'>{tip}</circle>")
+            if t.get("text") and i < len(t["text"]):  # few points: the figure captions them, so does this
+                anchor = "end" if cx > PLOT_W / 2 else "start"
+                dots.append(f"<text x='{cx + (-6 if anchor == 'end' else 6):.1f}' y='{cy + 3:.1f}' font-size='8' "
+                            f"text-anchor='{anchor}' fill='{_e(colour)}'>{_e(t['text'][i])}</text>")
+        if t.get("name"):
+            legend.append(f"<span style='color:{_e(colour)}'>● {_e(t['name'])}</span>")
+    return (f"<svg class='cmp-plot' viewBox='0 0 {PLOT_W} {PLOT_H}' width='100%' "
+            f"style='border:1px solid var(--border-color-primary)'>{''.join(dots)}</svg>"
+            f"<div class='cmp-meta'>{' '.join(legend)}</div>")
+
+
 def drawn_html(component: Any, value: Any) -> str:
-    """One output widget's value (as the task's render gave it) as HTML; "" for what is not drawn here."""
+    """One output widget's value (as the task's render gave it) as HTML; "" for what is not drawn here (and
+    for hidden outputs, such as the full output kept for API clients)."""
+    if isinstance(component, gr.JSON) and component.visible is False and not (
+            isinstance(value, dict) and value.get("visible") is True):
+        return ""
     if isinstance(value, dict) and value.get("__type__") == "update":
         if value.get("visible") is False or "value" not in value:
             return ""
@@ -238,12 +311,16 @@ def drawn_html(component: Any, value: Any) -> str:
         return f"<div class='cmp-text'>{_e(text)}</div>" if text else ""
     if isinstance(component, gr.HTML):
         return str(value)
-    if isinstance(component, (gr.Textbox, gr.Markdown)):
+    if isinstance(component, gr.Markdown):
+        return f"<div class='cmp-text'>{_markdown(value)}</div>" if str(value).strip() else ""
+    if isinstance(component, gr.Textbox):
         return f"<div class='cmp-text'>{_e(value)}</div>" if str(value).strip() else ""
     if isinstance(component, gr.JSON):
         text = json.dumps(value, ensure_ascii=False, indent=1, default=str)
         return f"<pre>{_e(text[:2000])}</pre>"
-    return ""  # plots, files, states: the first model's are in the sub-tab's own widgets
+    if isinstance(component, gr.Plot):
+        return plot_svg(value)
+    return ""  # files, states: the first model's are in the sub-tab's own widgets
 
 
 def _card(c: Compared, render: Callable, lang: str, meta: dict) -> str:

@@ -198,3 +198,22 @@ def test_api_model_2_gives_each_models_single_run(client, tiny):
     assert [item["output"] for item in raw] == [s[-3] for s in single]
     assert both[:-3] == single[0][:-3], "the first model's result fills the usual outputs"
     assert single[0][-3] != single[1][-3]
+
+
+def test_a_comparison_card_draws_maps_and_heatmaps_as_svg():
+    """The Embeddings views' figures (plotly JSON) drawn small in a card: a point per row, a cell per pair."""
+    import re
+
+    from core.compare_ui import plot_svg
+    from demos.embeddings import plots
+    from demos.embeddings.rows import Row
+
+    rows = [Row("A cat sleeps.", "animal"), Row("A dog runs.", "animal"), Row("Soup is hot.", "food")]
+    output = {"method": "pca", "dimensions": 2, "points": [[0.1, 0.2], [0.4, -0.3], [-0.5, 0.0]]}
+    svg = plot_svg(plots.scatter(output, rows, "map"))
+    assert svg.count("<circle") == 3 and "A dog runs." in svg and "● food" in svg
+    matrix = [[1.0, 0.5, -0.2], [0.5, 1.0, 0.1], [-0.2, 0.1, 1.0]]
+    svg = plot_svg(plots.heatmap(matrix, rows, "similarity"))
+    assert svg.count("<rect") == 9
+    assert re.search(r"fill='rgba\(33,102,172,0\.20\)'", svg)  # a negative cosine in blue, as strong as it is
+    assert plot_svg(None) == "" and plot_svg({"data": [{"type": "bar", "x": [1], "y": [2]}]}) == ""

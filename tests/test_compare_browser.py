@@ -107,3 +107,41 @@ def test_compare_in_korean(browser, base_url, tiny, speech, shoot, api):
         shoot(page, f"compare_{api}_ko")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_compare_embeddings_maps(browser, base_url, tiny, pack_dir, shoot, lang):
+    """The Embeddings tab: one Run maps the same rows with two models (the Map's task), side by side."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="ko-KR" if lang == "ko" else "en-US", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(base_url)
+        page.get_by_role("tab", name=translate("Embeddings", lang), exact=True).click()
+        page.locator("#embeddings_text textarea").fill("animal | A cat sleeps.\nanimal | A dog runs.\n"
+                                                        "food | I bake bread.\nfood | Soup is hot.")
+        model = page.locator("#embed_model input")
+        model.fill(str(tiny["bert-base"]))
+        model.press("Enter")
+        page.locator("#embed_compare_switch input").check()
+        picker = page.locator("#embed_model_2 input")
+        picker.fill(str(pack_dir / "all-MiniLM-L6-v2"))
+        picker.press("Enter")
+        page.locator("#embeddings_run").click()
+        view = page.locator("#project_compare")
+        expect(view.locator(".cmp-card")).to_have_count(2, timeout=120_000)
+        expect(view.locator(".cmp-card h4").first).to_have_text("bert-base")
+        expect(view.locator(".cmp-card h4").nth(1)).to_have_text("all-MiniLM-L6-v2")
+        expect(view.locator(".cmp-meta").first).to_contain_text("파라미터" if lang == "ko" else "parameters")
+        expect(page.locator("#project_plot .js-plotly-plot")).to_be_visible()  # the first model's own map
+        for i in range(2):  # each model's map drawn in its card, every row a point; the summary's Markdown read
+            card = view.locator(".cmp-card").nth(i)
+            expect(card.locator("svg.cmp-plot circle")).to_have_count(4)
+            expect(card.locator("svg.cmp-plot")).to_contain_text("A cat sleeps.")
+            expect(card.locator(".cmp-text b").first).to_have_text("PCA")
+            assert "**" not in card.inner_text() and '"points"' not in card.inner_text()
+        view.scroll_into_view_if_needed()
+        shoot(page, f"compare_embeddings_{lang}")
+    finally:
+        context.close()
