@@ -212,8 +212,8 @@ def plot_svg(value: Any) -> str:
     if figure is None:
         return ""
     traces = figure["data"]
-    if any(t.get("type") == "heatmap" and t.get("z") for t in traces):
-        z = next(t["z"] for t in traces if t.get("type") == "heatmap" and t.get("z"))
+    z = next((t["z"] for t in traces if t.get("type") == "heatmap" and t.get("z")), None)
+    if z is not None:
         n, m = len(z), max(len(row) for row in z)
         w, h = PLOT_W / m, PLOT_H / n
         cells = []
